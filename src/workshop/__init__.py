@@ -1,0 +1,1 @@
+"""Helpers that the workshop notebooks import."""
