@@ -5,6 +5,7 @@
 A stand-in starts from a trimmed Debian trixie root filesystem (debootstrap → `docker import`), so it behaves
 like the official image for what the workshop uses: `python` and `pip` on PATH, pip allowed to install, `useradd`.
 """
+import contextlib
 import datetime
 import os
 import shutil
@@ -137,11 +138,12 @@ def build_rootfs_image(client: docker.DockerClient, name: str = ROOTFS_IMAGE) ->
     return time.monotonic() - started
 
 
-def build_from_rootfs(client: docker.DockerClient, name: str, context: Path, labels: dict[str, str]) -> None:
+def build_from_rootfs(client: docker.DockerClient, name: str, context: Path, labels: dict[str, str],
+                      rootfs: str = ROOTFS_IMAGE, nocache: bool = False) -> None:
     step(f"building the stand-in {name}")
     try:
-        client.images.build(path=str(context), tag=name, buildargs={"ROOTFS": ROOTFS_IMAGE}, labels=labels,
-                            rm=True, forcerm=True)
+        client.images.build(path=str(context), tag=name, buildargs={"ROOTFS": rootfs}, labels=labels,
+                            rm=True, forcerm=True, nocache=nocache)
     except docker.errors.BuildError as error:
         lines = [entry.get("stream", entry.get("error", "")).rstrip() for entry in error.build_log]
         tail = "\n".join(line for line in lines if line)[-1500:]
@@ -160,6 +162,15 @@ def ensure_rootfs(client: docker.DockerClient) -> None:
         done(f"root filesystem image {ROOTFS_IMAGE} built in {seconds:.0f} s")
 
 
+@contextlib.contextmanager
+def python_standin_context():
+    """A build context holding the stand-in's Dockerfile and the wheelhouse."""
+    with tempfile.TemporaryDirectory(prefix="python-standin-", dir=BUILD) as context:
+        shutil.copy(SETUP / "images/python/Dockerfile", context)
+        shutil.copytree(WHEELHOUSE, Path(context) / "wheelhouse", ignore=shutil.ignore_patterns(".*"))
+        yield Path(context)
+
+
 def ensure_python_image(client: docker.DockerClient, wheelhouse_fingerprint: str) -> None:
     labels = image_labels(client, PYTHON_BASE_IMAGE)
     if labels is not None and STANDIN_LABEL not in labels:
@@ -172,10 +183,8 @@ def ensure_python_image(client: docker.DockerClient, wheelhouse_fingerprint: str
         done(f"{PYTHON_BASE_IMAGE} pulled")
         return
     ensure_rootfs(client)
-    with tempfile.TemporaryDirectory(prefix="python-standin-", dir=BUILD) as context:
-        shutil.copy(SETUP / "images/python/Dockerfile", context)
-        shutil.copytree(WHEELHOUSE, Path(context) / "wheelhouse", ignore=shutil.ignore_patterns(".*"))
-        build_from_rootfs(client, PYTHON_BASE_IMAGE, Path(context), {
+    with python_standin_context() as context:
+        build_from_rootfs(client, PYTHON_BASE_IMAGE, context, {
             STANDIN_LABEL: standin_description(client, PYTHON_BASE_IMAGE),
             WHEELHOUSE_LABEL: wheelhouse_fingerprint,
         })
