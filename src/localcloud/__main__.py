@@ -1,0 +1,6 @@
+"""`python -m localcloud …`."""
+import sys
+
+from localcloud.cli import main
+
+sys.exit(main())

@@ -1,0 +1,47 @@
+"""Settings of one local cloud: where it listens, which region it serves, how it labels what it starts."""
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from moto.core import DEFAULT_ACCOUNT_ID
+
+# Every container, network and volume the local cloud starts carries this label; `down` removes by it.
+MANAGED_LABEL = "localcloud.managed"
+PART_LABEL = "localcloud.part"
+
+
+def _default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(os.environ.get("LOCALCLOUD_STATE_DIR") or Path(base) / "localcloud")
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = field(default_factory=lambda: int(os.environ.get("LOCALCLOUD_PORT", "4566")))
+    region: str = field(default_factory=lambda: os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    account_id: str = DEFAULT_ACCOUNT_ID
+    # Names this cloud among others on one engine (tests run their own); its label value and network name.
+    instance: str = field(default_factory=lambda: os.environ.get("LOCALCLOUD_INSTANCE", "default"))
+    state_dir: Path = field(default_factory=_default_state_dir)
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def network(self) -> str:
+        return "localcloud" if self.instance == "default" else f"localcloud-{self.instance}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.state_dir / "localcloud.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / "localcloud.log"
+
+    def client_environment(self) -> dict[str, str]:
+        """What an AWS client (boto3, the AWS CLI, a notebook) needs to talk to this local cloud."""
+        return {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_ACCESS_KEY_ID": "test",
+                "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": self.region}

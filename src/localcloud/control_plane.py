@@ -1,0 +1,46 @@
+"""The AWS API endpoint: moto's server app, in-process, on loopback, plus the local cloud's own `/_localcloud/` routes."""
+import json
+import logging
+import threading
+from collections.abc import Callable
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+INTERNAL_PREFIX = "/_localcloud/"
+
+# An internal route answers with a JSON-able value for a request.
+InternalRoute = Callable[[Request], object]
+
+
+class ControlPlane:
+    def __init__(self, host: str, port: int, routes: dict[str, InternalRoute]):
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per API call drowns what matters
+        self._routes = routes
+        self._moto = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(host, port, self._app, threaded=True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="control-plane", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def _app(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(INTERNAL_PREFIX):
+            return self._moto(environ, start_response)
+        route = self._routes.get(path.removeprefix(INTERNAL_PREFIX))
+        if route is None:
+            response = Response(json.dumps({"message": f"no such route {path}"}), 404, mimetype="application/json")
+        else:
+            response = Response(json.dumps(route(Request(environ)), default=str), 200, mimetype="application/json")
+        return response(environ, start_response)

@@ -1,0 +1,53 @@
+"""The Docker side of the local cloud: its labelled network, and removing everything it ever started."""
+import docker
+
+from localcloud.config import MANAGED_LABEL, PART_LABEL
+
+
+def labels(instance: str, part: str, **extra: str) -> dict[str, str]:
+    return {MANAGED_LABEL: instance, PART_LABEL: part, **extra}
+
+
+def selector(instance: str) -> dict[str, str]:
+    return {"label": f"{MANAGED_LABEL}={instance}"}
+
+
+def ensure_network(client: docker.DockerClient, name: str, instance: str):
+    """The bridge network that tasks, the registry and functions share (container DNS by name)."""
+    existing = client.networks.list(names=[name], filters=selector(instance))
+    if existing:
+        return existing[0]
+    return client.networks.create(name, driver="bridge", labels=labels(instance, "network"))
+
+
+def remove_everything(client: docker.DockerClient, instance: str) -> dict[str, int]:
+    """Containers, then networks and volumes, carrying this cloud's label. Idempotent."""
+    filters = selector(instance)
+    removed = {"containers": 0, "networks": 0, "volumes": 0}
+    for container in client.containers.list(all=True, filters=filters):
+        try:
+            container.remove(force=True, v=True)
+            removed["containers"] += 1
+        except docker.errors.NotFound:
+            pass
+    for network in client.networks.list(filters=filters):
+        try:
+            network.remove()
+            removed["networks"] += 1
+        except docker.errors.NotFound:
+            pass
+    for volume in client.volumes.list(filters=filters):
+        try:
+            volume.remove(force=True)
+            removed["volumes"] += 1
+        except docker.errors.NotFound:
+            pass
+    return removed
+
+
+def leftovers(client: docker.DockerClient, instance: str) -> dict[str, list[str]]:
+    """Names of whatever still carries this cloud's label; all empty after `down`."""
+    filters = selector(instance)
+    return {"containers": [c.name for c in client.containers.list(all=True, filters=filters)],
+            "networks": [n.name for n in client.networks.list(filters=filters)],
+            "volumes": [v.name for v in client.volumes.list(filters=filters)]}
