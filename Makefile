@@ -12,7 +12,7 @@ lab: prepare
 
 test: prepare browser
 	$(PY) -m pytest
-	$(PY) -m pytest --nbval-lax --sanitize-with tests/notebooks/nbval_sanitize.cfg -p no:cacheprovider build/executed/solutions
+	tests/notebooks/run_nbval.sh
 
 bench: prepare
 	$(PY) -m benchmarks.run

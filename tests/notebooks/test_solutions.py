@@ -1,0 +1,115 @@
+"""Every solution notebook runs end to end; its executed copy stays in build/executed/solutions/.
+
+run_nbval.sh then re-runs those copies with nbval and compares the outputs marked NBVAL_CHECK_OUTPUT.
+"""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from nbval.plugin import get_sanitize_patterns
+
+from workshop.paths import BUILD, SOLUTIONS
+from workshop.settings import KERNEL_NAME
+
+SOLUTION_NOTEBOOKS = sorted(SOLUTIONS.glob("*.ipynb"))
+EXECUTED = BUILD / "executed" / "solutions"
+FIRST_MODULES = ("00", "01", "02")
+HERE = Path(__file__).parent
+SANITIZE_FILE = HERE / "nbval_sanitize.cfg"
+RUN_NBVAL = HERE / "run_nbval.sh"
+
+
+def test_the_first_modules_have_solution_notebooks():
+    missing = [module for module in FIRST_MODULES if not list(SOLUTIONS.glob(f"{module}_*.ipynb"))]
+    assert not missing, f"solutions/ has no notebook for module {', '.join(missing)}"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("source", SOLUTION_NOTEBOOKS, ids=lambda path: path.name)
+def test_solution_notebook_runs_end_to_end(source, run_notebook, executed):
+    notebook = executed(run_notebook(source, EXECUTED))
+    code_cells = [(index, cell) for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    not_run = [index for index, cell in code_cells if cell.metadata.papermill.status != "completed"]
+    assert not not_run, f"cells {not_run} did not run"
+    silent = [index for index, cell in code_cells if "raises-exception" in cell.metadata.get("tags", [])
+              and not any(output.output_type == "error" for output in cell.outputs)]
+    assert not silent, f"cells {silent} are tagged raises-exception but raised nothing"
+
+
+# --- nbval: the sanitize file and the command ----------------------------------------------------------------------
+
+def sanitize(text: str) -> str:
+    """What nbval does to an output with our sanitize file, read by nbval's own parser."""
+    for regex, replace in get_sanitize_patterns(SANITIZE_FILE.read_text()):
+        text = re.sub(regex, replace, text)
+    return text
+
+
+@pytest.mark.parametrize("output, sanitized", [
+    ("Pushed sha256:" + "3f" * 32, "Pushed sha256:DIGEST"),
+    ("image sha256:0123456789", "image sha256:DIGEST"),
+    ("container " + "ab12" * 16, "container CONTAINER_ID"),
+    ("started 4f1c2d3e5a6b, account 123456789012", "started SHORT_ID, account SHORT_ID"),
+    ("task/demo/0f8fad5bd9cb469fa16570867728950e", "task/demo/HEX_ID"),
+    ("RequestId: 'c8b4f8a0-7d1e-4a5b-9c3d-2e1f0a9b8c7d'", "RequestId: 'REQUEST_ID'"),
+    ("{'x-amzn-requestid': 'Z3ZJ9QCHLLS4VLSGU2KV6LWQDW87QMZ4'}", "{'x-amzn-requestid': 'REQUEST_ID'}"),
+    ("id 0b9f2c1e-1a2b-4c3d-8e9f-0a1b2c3d4e5f", "id UUID"),
+    ("at 2025-03-04T05:06:07.891Z and 2025-03-04 05:06:07+00:00", "at TIMESTAMP and TIMESTAMP"),
+    ("'LastModified': datetime.datetime(2025, 3, 4, 5, 6, 7, tzinfo=tzutc())", "'LastModified': TIMESTAMP"),
+    ("date: Tue, 04 Mar 2025 05:06:07 GMT", "date: TIMESTAMP"),
+    ("[05:06:07] ready", "[TIME] ready"),
+    ("took 1.23 s, then 45 ms, then 2.5s and 830µs", "took DURATION, then DURATION, then DURATION and DURATION"),
+    ("http://127.0.0.1:49153/health", "http://127.0.0.1:PORT/health"),
+    ("localhost:5000/orders:latest", "localhost:PORT/orders:latest"),
+    ("{'HostPort': '32768'}", "{'HostPort': 'PORT'}"),
+    ("task at 172.18.0.3:8000", "task at IP_ADDRESS:PORT"),
+    ("pushed 12.3MB of 45 MiB (2 kB/s)", "pushed SIZE of SIZE (SIZE/s)"),
+    ("wrote /tmp/tmpa1b2c3/app.zip", "wrote TMP_PATH"),
+    ("<Container: 4f1c2d3e5a6b> at 0x7f3a2b1c0d90", "<Container: SHORT_ID> at 0xADDRESS"),
+    ("X-Served-By: orders-7f9c", "X-Served-By: HOSTNAME"),
+    ("{'x-served-by': 'ip-10-0-1-17.internal'}", "{'x-served-by': 'HOSTNAME'}"),
+    ("https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod",
+     "https://API_ID.execute-api.us-east-1.amazonaws.com/prod"),
+    ("3 services, 2 tasks, 200 OK, p=0.8444218515250481", "3 services, 2 tasks, 200 OK, p=0.8444218515250481"),
+])
+def test_the_sanitize_file_replaces_what_changes_between_runs(output, sanitized):
+    assert sanitize(output) == sanitized
+
+
+def sample_notebook(*sources: str) -> nbformat.NotebookNode:
+    return new_notebook(cells=[new_code_cell(source) for source in sources],
+                        metadata={"kernelspec": {"name": KERNEL_NAME, "display_name": "Python 3",
+                                                 "language": "python"}})
+
+
+def run_nbval(*args) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(RUN_NBVAL), *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHON": sys.executable})
+
+
+@pytest.mark.notebook
+def test_nbval_compares_only_marked_outputs_after_sanitizing(tmp_path, run_notebook):
+    varying = "import uuid, random\nprint(f'task {uuid.uuid4()} took {random.random():.3f} s')"
+    source = tmp_path / "source"
+    source.mkdir()
+    notebook = sample_notebook("# NBVAL_CHECK_OUTPUT\nprint('stable')", varying, f"# NBVAL_CHECK_OUTPUT\n{varying}",
+                               "raise RuntimeError('meant to fail')")
+    notebook.cells[-1].metadata.tags = ["raises-exception"]
+    nbformat.write(notebook, source / "sanitized.ipynb")
+    nbformat.write(sample_notebook("# NBVAL_CHECK_OUTPUT\nimport random\nprint(random.random())"),
+                   source / "unstable.ipynb")
+    sanitized, unstable = (run_notebook(source / name, tmp_path / "executed")
+                           for name in ("sanitized.ipynb", "unstable.ipynb"))
+    no_sanitizing = tmp_path / "empty.cfg"
+    no_sanitizing.write_text("")
+
+    passed = run_nbval(sanitized)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "4 passed" in passed.stdout  # nbval runs each cell as one test
+    assert run_nbval(sanitized, "--nbval-sanitize-with", no_sanitizing).returncode == 1  # the last option wins
+    assert run_nbval(unstable).returncode == 1
