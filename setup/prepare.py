@@ -8,7 +8,7 @@ import time
 from setup._console import SetupError, fail
 from setup.base_images import ensure_base_images
 from setup.engine import ensure_engine
-from setup.kernel import ensure_kernel
+from setup.kernel import ensure_kernel, ensure_quiet_lab
 
 
 def main() -> int:
@@ -17,6 +17,7 @@ def main() -> int:
         ensure_engine()
         ensure_base_images()
         ensure_kernel()
+        ensure_quiet_lab()
     except SetupError as error:
         return fail(error)
     print(f"set-up complete in {time.monotonic() - started:.1f} s", flush=True)
