@@ -1,0 +1,212 @@
+"""Elbv2Plane: the load balancers' data plane, one event loop thread serving every listener and health check."""
+import asyncio
+import logging
+import threading
+from concurrent.futures import Future
+
+from moto.elbv2.models import FakeHealthStatus
+
+from localcloud.elbv2 import moto_patches
+from localcloud.elbv2.network_watch import AttachedAddresses
+from localcloud.elbv2.listeners import ListenerFront, load_balancer_arn_of, primary_listener
+from localcloud.elbv2.ports import PortBook
+from localcloud.elbv2.targets import TargetRegistry
+from localcloud.elbv2.upstream import ConnectionPool
+
+log = logging.getLogger(__name__)
+
+# Without API calls to wake it, the reconcile pass still runs this often (draining deadlines, missed events).
+RECONCILE_INTERVAL_S = 1.0
+
+
+def target_groups_in_use(load_balancers: list) -> set[str]:
+    """ARNs of the target groups some listener rule forwards to."""
+    in_use = set()
+    for load_balancer in load_balancers:
+        for listener in list(load_balancer.listeners.values()):
+            for rule in list(listener.rules.values()):
+                for action in rule.actions:
+                    data = action.data
+                    if data.get("TargetGroupArn"):
+                        in_use.add(data["TargetGroupArn"])
+                    for group in (data.get("ForwardConfig") or {}).get("TargetGroups") or []:
+                        in_use.add(group["TargetGroupArn"])
+    return in_use
+
+
+class Elbv2Plane:
+    name = "elbv2"
+
+    def __init__(self):
+        self.cloud = None
+        self._ports = PortBook()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._wakeup: asyncio.Event | None = None
+        self._pool: ConnectionPool | None = None
+        self._targets: TargetRegistry | None = None
+        self._front: ListenerFront | None = None
+        self._network: AttachedAddresses | None = None
+
+    # --- lifecycle --------------------------------------------------------------------------------------------------
+    def start(self, cloud) -> None:
+        self.cloud = cloud
+        moto_patches.apply()
+        self._network = AttachedAddresses(cloud.docker, cloud.network.id)
+        self._network.start()
+        self._loop = asyncio.new_event_loop()
+        self._pool = ConnectionPool(self._network.is_gone)
+        self._targets = TargetRegistry(self._address_of, self._pool.forget)
+        self._front = ListenerFront(self._backend, self._targets, self._pool)
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), name="elbv2-data-plane", daemon=True)
+        self._thread.start()
+        ready.wait()
+        moto_patches.attach(self)
+        self.reconcile_once()
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._wakeup = asyncio.Event()
+        self._loop.create_task(self._reconcile_forever())
+        self._loop.call_soon(ready.set)
+        self._loop.run_forever()
+        self._forget_everything()
+        pending = asyncio.all_tasks(self._loop)  # the reconciler, check loops, open client connections
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.close()
+
+    def stop(self) -> None:
+        moto_patches.detach(self)
+        if self._thread and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+        if self._network:
+            self._network.stop()
+        for key in self._ports.keys():
+            self._ports.release(key)
+
+    def reset(self) -> None:
+        """moto's state is gone: close every listener port and forget every target."""
+        self._call(self._forget_everything)
+
+    def _forget_everything(self) -> None:
+        self._front.close_all()
+        self._targets.stop()
+        self._pool.close()
+        for key in self._ports.keys():
+            self._ports.release(key)
+
+    def status(self) -> dict:
+        running = bool(self._thread and self._thread.is_alive())
+        load_balancers = {}
+        if running:
+            for load_balancer in list(self._backend().load_balancers.values()):
+                load_balancers[load_balancer.name] = {
+                    "dns_name": load_balancer.dns_name,
+                    "listeners": {f"{listener.protocol}:{listener.port}": self.listener_url(listener.arn)
+                                  for listener in list(load_balancer.listeners.values())}}
+        return {"ready": running, "endpoint": "http://127.0.0.1:<a port per load balancer>",
+                "load_balancers": load_balancers}
+
+    # --- what other planes and tests use ----------------------------------------------------------------------------
+    def listener_url(self, listener_arn: str) -> str | None:
+        """Where a listener answers on this host: its load balancer's DNSName if it is the primary one."""
+        load_balancer = self._backend().load_balancers.get(load_balancer_arn_of(listener_arn))
+        if load_balancer is None or listener_arn not in load_balancer.listeners:
+            return None
+        primary = primary_listener(load_balancer)
+        port = self._ports.port(load_balancer.arn if primary and primary.arn == listener_arn else listener_arn)
+        return f"http://127.0.0.1:{port}" if port else None
+
+    def target_health(self, target_group_arn: str, ip: str, port: int) -> str:
+        """"initial", "healthy", "unhealthy", "draining" or "unused" (also "unavailable" without health checks)."""
+        return self._targets.state_of(target_group_arn, ip, port)
+
+    def reconcile_once(self) -> None:
+        """One pass of the reconcile loop, run on the data plane's loop; returns when it is done."""
+        self._call(self._reconcile)
+
+    def wake(self) -> None:
+        """The control plane changed something: reconcile now rather than at the next tick."""
+        if self._loop and self._wakeup and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wakeup.set)
+
+    # --- called by the moto patches ---------------------------------------------------------------------------------
+    def owns(self, backend) -> bool:
+        return self.cloud is not None and backend is self._backend()
+
+    def claim_port(self, key: str) -> int:
+        """Reserve and serve a loopback port for a load balancer or listener ARN (any thread)."""
+        port, sock = self._ports.reserve(key)
+        if sock is not None:
+            asyncio.run_coroutine_threadsafe(self._front.serve(key, sock), self._loop)
+        return port
+
+    def describe_target_health(self, target_group, targets: list[dict]) -> list[FakeHealthStatus]:
+        answers = []
+        for target_id, port, state, reason, description in self._targets.describe(target_group, targets):
+            check_port = target_group.health_check_port
+            check_port = str(port) if check_port in (None, "traffic-port") else str(check_port)
+            answers.append(FakeHealthStatus(target_id, str(port), check_port, state, reason, description))
+        return answers
+
+    # --- the reconcile loop -----------------------------------------------------------------------------------------
+    async def _reconcile_forever(self) -> None:
+        while True:
+            try:
+                self._reconcile()
+            except Exception:
+                log.exception("elbv2 reconcile pass failed; trying again")
+            try:
+                async with asyncio.timeout(RECONCILE_INTERVAL_S):
+                    await self._wakeup.wait()
+            except TimeoutError:
+                pass
+            self._wakeup.clear()
+
+    def _reconcile(self) -> None:
+        """Observe moto's load balancers and target groups; open and close ports, follow targets."""
+        backend = self._backend()
+        load_balancers = list(backend.load_balancers.values())
+        wanted = {}
+        for load_balancer in load_balancers:
+            wanted[load_balancer.arn] = load_balancer
+            for listener in list(load_balancer.listeners.values()):
+                wanted[listener.arn] = listener
+        for key in self._ports.keys() - wanted.keys():
+            self._front.close(key)
+            self._ports.release(key)
+        for key in wanted.keys() - self._ports.keys():
+            port = self.claim_port(key)
+            if key in backend.load_balancers:  # created before this plane started
+                wanted[key].dns_name = f"127.0.0.1:{port}"
+        self._targets.sync(list(backend.target_groups.values()), target_groups_in_use(load_balancers))
+
+    # --- helpers ----------------------------------------------------------------------------------------------------
+    def _backend(self):
+        return self.cloud.backend("elbv2")
+
+    def _address_of(self, target_group, target_id: str, port: int) -> tuple[str, int]:
+        """Where the host reaches a target: through the address book for task IPs, else the address itself."""
+        ip = target_id
+        if target_group.target_type == "instance":
+            instance = self.cloud.backend("ec2").get_instance_by_id(target_id)
+            ip = getattr(instance, "private_ip", None) or target_id
+        return self.cloud.addresses.resolve(ip, int(port))
+
+    def _call(self, function):
+        """Run `function` on the data plane's loop and wait for it (from any other thread)."""
+        if threading.current_thread() is self._thread:
+            return function()
+        done: Future = Future()
+
+        def run():
+            try:
+                done.set_result(function())
+            except BaseException as error:
+                done.set_exception(error)
+        self._loop.call_soon_threadsafe(run)
+        return done.result(timeout=30)
