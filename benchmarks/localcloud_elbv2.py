@@ -8,12 +8,12 @@ package `wrk`), else a Python client with threads. Clients run in their own proc
 import json
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import uuid
 
 import localcloud
+from benchmarks.stats import median_of
 from localcloud.config import Config
 from localcloud.elbv2 import Elbv2Plane
 from tests.localcloud import elbv2_fixtures as fx
@@ -71,10 +71,6 @@ def requests_per_second(host: str, port: int) -> float:
                                  str(CONNECTIONS)], capture_output=True, text=True, check=True).stdout)
 
 
-def median_of(samples: list[float], digits: int = 3) -> dict:
-    return {"median": round(statistics.median(samples), digits), "samples": [round(s, digits) for s in samples]}
-
-
 def run(repeats: int = 3) -> dict:
     with localcloud.running(Config(port=0, instance=f"bench-elbv2-{uuid.uuid4().hex[:8]}"),
                             data_planes=[Elbv2Plane()]) as cloud:
@@ -100,12 +96,13 @@ def run(repeats: int = 3) -> dict:
             fx.remove_image(cloud.docker)
     added = [b - d for b, d in zip(balanced_ms, direct_ms)]
     ratio = [b / d for b, d in zip(balanced_rps, direct_rps)]
-    return {"client": "wrk" if shutil.which("wrk") else "python threads",
-            "latency_p50_direct_ms": median_of(direct_ms), "latency_p50_via_load_balancer_ms": median_of(balanced_ms),
-            "latency_p50_added_ms": median_of(added), "latency_p50_added_target_ms": 1.0,
-            "throughput_direct_rps": median_of(direct_rps, 0),
-            "throughput_via_load_balancer_rps": median_of(balanced_rps, 0),
-            "throughput_ratio": median_of(ratio), "throughput_ratio_target": 0.5}
+    client = "wrk" if shutil.which("wrk") else "python threads"
+    return {"elbv2_latency_p50_direct": median_of(direct_ms, unit="ms"),
+            "elbv2_latency_p50_via_load_balancer": median_of(balanced_ms, unit="ms"),
+            "elbv2_latency_p50_added": median_of(added, unit="ms", target="≤ 1 ms"),
+            f"elbv2_throughput_direct ({client})": median_of(direct_rps, unit="rps"),
+            f"elbv2_throughput_via_load_balancer ({client})": median_of(balanced_rps, unit="rps"),
+            "elbv2_throughput_ratio_to_direct": median_of(ratio, unit="x", target="≥ 0.5")}
 
 
 if __name__ == "__main__":

@@ -16,15 +16,17 @@ RESULTS = BUILD / "bench" / "results.json"
 SUITES = {
     "images": "benchmarks.images",
     "localcloud": "benchmarks.localcloud_core",
+    "ecs": "benchmarks.localcloud_ecs",
+    "elbv2": "benchmarks.localcloud_elbv2",
     # Slowest last: debootstrap of a whole root filesystem per repeat.
     "base-images": "benchmarks.base_images",
 }
 
 
 def print_table(figures: dict) -> None:
-    print(f"\n{'figure':<46} {'median':>10}  samples")
+    print(f"\n{'figure':<50} {'median':>14}  {'target':<9} samples")
     for name, value in figures.items():
-        print(f"{name:<46} {value['median']:>8.3f} {value['unit']:<2}  {value['samples']}")
+        print(f"{name:<50} {value['median']:>10.3f} {value['unit']:<3}  {value.get('target', ''):<9} {value['samples']}")
 
 
 def main(argv: list[str] | None = None) -> int:
