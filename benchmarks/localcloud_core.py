@@ -26,7 +26,7 @@ def run(repeats: int) -> dict:
     up_seconds, idle_mb = [], []
     for round_number in range(repeats):
         with tempfile.TemporaryDirectory() as state:
-            env = dict(os.environ, LOCALCLOUD_PORT=str(free_port()), LOCALCLOUD_INSTANCE=f"bench-{round_number}",
+            env = dict(os.environ, LOCALCLOUD_PORT=str(free_port()), LOCALCLOUD_REGISTRY_PORT="0", LOCALCLOUD_INSTANCE=f"bench-{round_number}",
                        LOCALCLOUD_STATE_DIR=state)
             command = [sys.executable, "-m", "localcloud"]
             started = time.perf_counter()

@@ -16,6 +16,7 @@ RESULTS = BUILD / "bench" / "results.json"
 SUITES = {
     "images": "benchmarks.images",
     "localcloud": "benchmarks.localcloud_core",
+    "ecr": "benchmarks.localcloud_ecr",
     "ecs": "benchmarks.localcloud_ecs",
     "elbv2": "benchmarks.localcloud_elbv2",
     # Slowest last: debootstrap of a whole root filesystem per repeat.

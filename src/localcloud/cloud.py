@@ -16,6 +16,9 @@ from localcloud.data_plane import DataPlane
 
 # The data planes, in start order (a later one may use an earlier one through `cloud.part(name)`).
 DATA_PLANES = (
+    "localcloud.ecr:EcrPlane",
+    "localcloud.ecs:EcsPlane",
+    "localcloud.elbv2:Elbv2Plane",
 )
 
 

@@ -65,7 +65,7 @@ def cli_env(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     instance = instance_name()
-    env = dict(os.environ, LOCALCLOUD_PORT=str(port), LOCALCLOUD_INSTANCE=instance,
+    env = dict(os.environ, LOCALCLOUD_PORT=str(port), LOCALCLOUD_REGISTRY_PORT="0", LOCALCLOUD_INSTANCE=instance,
                LOCALCLOUD_STATE_DIR=str(tmp_path / "state"))
     yield env
     run_cli("down", env=env)

@@ -1,0 +1,80 @@
+"""EcrPlane: the registry container and its front, started and stopped with the cloud."""
+import os
+
+from localcloud.ecr import images, moto_patches
+from localcloud.ecr.auth import Credentials
+from localcloud.ecr.front import RegistryFront
+from localcloud.ecr.keeper import RegistryKeeper, registry_running
+from localcloud.ecr.registry_container import remove_registry, start_registry
+
+DEFAULT_REGISTRY_PORT = 4510
+
+
+def registry_port_setting() -> int:
+    """Where the registry front listens on 127.0.0.1 (0: any free port)."""
+    return int(os.environ.get("LOCALCLOUD_REGISTRY_PORT", DEFAULT_REGISTRY_PORT))
+
+
+class EcrPlane:
+    name = "ecr"
+
+    def __init__(self, port: int | None = None):
+        self._port_setting = registry_port_setting() if port is None else port
+        self.cloud = None
+        self.credentials = Credentials()
+        self.registry_url: str | None = None  # the registry container, published on loopback for the front
+        self._front: RegistryFront | None = None
+        self._keeper: RegistryKeeper | None = None
+
+    # --- what other planes use -------------------------------------------------------------------------------------
+    @property
+    def registry_host(self) -> str:
+        """`127.0.0.1:<port>`: the registry part of every repositoryUri."""
+        return f"127.0.0.1:{self._front.port}"
+
+    @property
+    def proxy_endpoint(self) -> str:
+        return f"http://{self.registry_host}"
+
+    def auth_config(self) -> dict[str, str]:
+        """Credentials for `docker_client.images.pull(ref, auth_config=…)`."""
+        return self.credentials.auth_config()
+
+    def owns(self, backend) -> bool:
+        return self.cloud is not None and backend is self.cloud.backend("ecr")
+
+    # --- DataPlane -------------------------------------------------------------------------------------------------
+    def start(self, cloud) -> None:
+        moto_patches.apply()
+        self.cloud = cloud
+        self.registry_url = start_registry(cloud)
+        self._front = RegistryFront(self.credentials, lambda: cloud.backend("ecr"), self.registry_url)
+        self._front.start(self._port_setting)
+        images.forget_images(cloud.backend("ecr"))
+        moto_patches.attach(self)
+        self._keeper = RegistryKeeper(cloud, self._use_registry)
+        self._keeper.start()
+
+    def stop(self) -> None:
+        moto_patches.detach(self)
+        if self._keeper is not None:
+            self._keeper.stop()
+        if self._front is not None:
+            self._front.stop()
+        if self.cloud is not None:
+            remove_registry(self.cloud)
+        self.cloud = None
+
+    def reset(self) -> None:
+        # moto's ECR state is new and empty; so is the registry's, on a fresh container and volume.
+        with self._keeper.lock:
+            self._keeper.replace()
+
+    def _use_registry(self, url: str) -> None:
+        self.registry_url = url
+        self._front.upstream_url = url
+
+    def status(self) -> dict:
+        ready = (self._front is not None and self._front.serving and not self._keeper.lock.locked()  # not mid-replacement
+                 and registry_running(self.cloud))
+        return {"ready": ready, "endpoint": self.proxy_endpoint if self._front is not None else None}
