@@ -203,3 +203,13 @@ def test_html_shows_a_row_per_check_and_the_fixes():
     assert "✔</td><td style='text-align:left'>Good &lt;one&gt;" in page
     assert "✘</td><td style='text-align:left'>Bad" in page
     assert "<code>make lab</code>" in page
+
+
+@pytest.mark.docker
+def test_a_port_held_by_a_running_local_cloud_is_the_workshops():
+    import localcloud
+    from localcloud.config import Config
+
+    with localcloud.running(Config(port=0, instance="t-doctor"), data_planes=[]) as cloud:
+        ok, detail, _ = doctor.check_port(cloud.config.port)
+    assert ok and detail == "in use by the local cloud"

@@ -409,16 +409,26 @@ def check_port(port: int, engine: Engine | None = None) -> Verdict:
     server = _jupyter_server_on(port)
     if server and _is_workshop_server(server):
         return passed(f"in use by this workshop's Jupyter server (pid {server.get('pid')})")
+    # A local cloud, whichever process runs it (`localcloud up` or a notebook kernel), answers its status route.
+    if _local_cloud_on(port):
+        return passed("in use by the local cloud")
     holder = _listening_process(port)
-    # The local cloud runs as a `localcloud` process, or inside this one (a notebook kernel that started it).
-    if holder and ("localcloud" in holder[1] or (holder[0] == os.getpid() and "localcloud" in sys.modules)):
-        return passed(f"in use by the workshop's local cloud (pid {holder[0]})")
     if server:
         return failed(f"taken by another Jupyter server ({server.get('root_dir')})", f"`{_python()} -m jupyter server stop {port}`")
     if holder:
         return failed(f"taken by pid {holder[0]} ({holder[1]})", f"stop that program, e.g. `kill {holder[0]}`")
     finder = f"ss -ltnp 'sport = :{port}'" if platform.system() == "Linux" else f"lsof -iTCP:{port} -sTCP:LISTEN"
     return failed("taken by another program", f"stop the program listening there (`{finder}` shows which)")
+
+
+def _local_cloud_on(port: int) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_localcloud/status", timeout=0.5) as response:
+            return response.status == 200 and b'"parts"' in response.read()
+    except (OSError, ValueError):
+        return False
 
 
 def _port_taken(port: int) -> bool:
