@@ -64,7 +64,7 @@ def test_the_registry_image_serves_the_registry_api(client):
         assert response.status_code == 200
         assert response.headers["Docker-Distribution-Api-Version"] == "registry/2.0"
     finally:
-        container.remove(force=True)
+        container.remove(force=True, v=True)
 
 
 def test_present_images_are_skipped(monkeypatch, client):
