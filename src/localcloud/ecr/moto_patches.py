@@ -12,28 +12,14 @@ from moto.ecr import exceptions as moto_errors
 from moto.ecr.models import ECRBackend, Image, Repository, ecr_backends
 from moto.ecr.responses import ECRResponse
 
+from localcloud.attached_planes import AttachedPlanes
+
 from localcloud.ecr import errors, images, registry_api
 
 _lock = threading.Lock()
 _applied = False
-_planes: list = []
-
-
-def attach(plane) -> None:
-    with _lock:
-        _planes.append(plane)
-
-
-def detach(plane) -> None:
-    with _lock:
-        if plane in _planes:
-            _planes.remove(plane)
-
-
-def plane_for(backend):
-    """The plane serving this backend (moto's state is per process: the latest plane started wins)."""
-    with _lock:
-        return next((plane for plane in reversed(_planes) if plane.owns(backend)), None)
+_attached = AttachedPlanes()
+attach, detach, plane_for = _attached.attach, _attached.detach, _attached.plane_for
 
 
 def apply() -> None:

@@ -9,25 +9,12 @@ import threading
 from moto.elbv2 import exceptions
 from moto.elbv2.models import ELBv2Backend, FakeAction, FakeTargetGroup
 
+from localcloud.attached_planes import AttachedPlanes
+
 _lock = threading.Lock()
 _applied = False
-_planes: list = []
-
-
-def attach(plane) -> None:
-    with _lock:
-        _planes.append(plane)
-
-
-def detach(plane) -> None:
-    with _lock:
-        if plane in _planes:
-            _planes.remove(plane)
-
-
-def plane_for(backend):
-    with _lock:
-        return next((plane for plane in _planes if plane.owns(backend)), None)
+_attached = AttachedPlanes()
+attach, detach, plane_for = _attached.attach, _attached.detach, _attached.plane_for
 
 
 def apply() -> None:
