@@ -393,7 +393,9 @@ class LabPage:
         self.page.screenshot(path=str(path), full_page=True, style=".Toastify { display: none !important; }")
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in this thread until it exits, which would
+# break asyncio.run() in every later test module.
+@pytest.fixture(scope="module")
 def chromium():
     path = find_chromium()
     if not path:

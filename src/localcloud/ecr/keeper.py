@@ -24,6 +24,7 @@ class RegistryKeeper:
         self.cloud = cloud
         self._on_new_registry = on_new_registry  # called with the new registry's URL
         self.lock = threading.Lock()  # one replacement at a time (a reset replaces it too)
+        self.replacing = threading.Event()  # set only while a replacement runs: status() is not ready then
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -58,6 +59,10 @@ class RegistryKeeper:
 
     def replace(self) -> None:
         """A fresh registry; ECR no longer lists images that went with the old one (caller holds the lock)."""
-        url = start_registry(self.cloud)
-        images.forget_images(self.cloud.backend("ecr"))
-        self._on_new_registry(url)
+        self.replacing.set()
+        try:
+            url = start_registry(self.cloud)
+            images.forget_images(self.cloud.backend("ecr"))
+            self._on_new_registry(url)
+        finally:
+            self.replacing.clear()

@@ -75,6 +75,6 @@ class EcrPlane:
         self._front.upstream_url = url
 
     def status(self) -> dict:
-        ready = (self._front is not None and self._front.serving and not self._keeper.lock.locked()  # not mid-replacement
+        ready = (self._front is not None and self._front.serving and not self._keeper.replacing.is_set()
                  and registry_running(self.cloud))
         return {"ready": ready, "endpoint": self.proxy_endpoint if self._front is not None else None}
