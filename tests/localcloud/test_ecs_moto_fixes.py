@@ -100,3 +100,23 @@ def test_cluster_less_calls_use_the_default_cluster(ecs, subnet):
     fast("tasks_running", ecs)(tasks=[task_arn])
     ecs.stop_task(task=task_arn)
     fast("tasks_stopped", ecs)(tasks=[task_arn])
+
+
+def test_awsvpc_port_mappings_must_match_as_on_aws(ecs):
+    container = web_container(portMappings=[{"containerPort": 8000, "hostPort": 80}])
+    with pytest.raises(ClientError) as raised:
+        register_fargate(ecs, "mismatched-ports", [container])
+    assert raised.value.response["Error"]["Code"] == "ClientException"
+    assert raised.value.response["Error"]["Message"] == (
+        "When networkMode=awsvpc, the host ports and container ports in port mappings must match.")
+
+
+def test_service_load_balancer_port_must_exist_in_the_task_definition(cloud, ecs, subnet):
+    task_definition = register_fargate(ecs, "lb-port", [web_container()])
+    group = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/any/0123456789abcdef"
+    with pytest.raises(ClientError) as raised:
+        ecs.create_service(cluster=CLUSTER, serviceName="wrong-port", taskDefinition=task_definition,
+                           desiredCount=1, launchType="FARGATE", networkConfiguration=awsvpc(subnet),
+                           loadBalancers=[{"targetGroupArn": group, "containerName": "web", "containerPort": 80}])
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert raised.value.response["Error"]["Message"] == "The container web did not have a container port 80 defined."

@@ -10,7 +10,7 @@ from moto.core.utils import utcnow
 from moto.ec2 import ec2_backends
 from moto.ec2.exceptions import InvalidSubnetIdError
 from moto.ecs import models, responses
-from moto.ecs.exceptions import InvalidParameterException
+from moto.ecs.exceptions import EcsClientException, InvalidParameterException
 from moto.moto_api._internal import mock_random
 
 Backend = models.EC2ContainerServiceBackend
@@ -269,10 +269,50 @@ def delete_service_wakes_the_scheduler() -> None:
     _wrap(Backend, "delete_service", make)
 
 
+def awsvpc_port_mappings_must_match() -> None:
+    # moto accepts an awsvpc task definition whose hostPort differs from its containerPort; AWS refuses it.
+    def make(original):
+        def register_task_definition(backend, family, container_definitions, *args, **kwargs):
+            network_mode = kwargs.get("network_mode") or (args[2] if len(args) > 2 else None)
+            if network_mode == "awsvpc":
+                for container in container_definitions:
+                    for mapping in container.get("portMappings") or []:
+                        host_port = mapping.get("hostPort")
+                        if host_port not in (None, 0, mapping.get("containerPort")):
+                            raise EcsClientException("When networkMode=awsvpc, the host ports and container ports "
+                                                     "in port mappings must match.")
+            return original(backend, family, container_definitions, *args, **kwargs)
+        return register_task_definition
+    _wrap(Backend, "register_task_definition", make)
+
+
+def service_load_balancer_port_must_exist() -> None:
+    # moto accepts a service whose load balancer names a container port the task definition does not map.
+    def make(original):
+        def create_service(backend, cluster_str, service_name, desired_count, task_definition_str=None,
+                           load_balancers=None, *args, **kwargs):
+            if task_definition_str and load_balancers:
+                definition = backend.describe_task_definition(task_definition_str)
+                for balancer in load_balancers:
+                    name, port = balancer.get("containerName"), balancer.get("containerPort")
+                    container = next((c for c in definition.container_definitions if c.get("name") == name), None)
+                    if container is None:
+                        raise InvalidParameterException(
+                            f"The container {name} does not exist in the task definition.")
+                    if port not in [m.get("containerPort") for m in container.get("portMappings") or []]:
+                        raise InvalidParameterException(
+                            f"The container {name} did not have a container port {port} defined.")
+            return original(backend, cluster_str, service_name, desired_count, task_definition_str,
+                            load_balancers, *args, **kwargs)
+        return create_service
+    _wrap(Backend, "create_service", make)
+
+
 FIXES = (task_status_is_not_advanced_by_describe, task_starts_provisioning_with_one_container_per_definition,
          stop_task_leaves_the_stopping_to_the_data_plane, task_memory_only_at_task_level, run_task_on_the_engine,
          list_tasks_filters_by_service_name, create_service_with_awsvpc_and_deployment_configuration,
-         update_service_starts_a_deployment, delete_service_wakes_the_scheduler)
+         update_service_starts_a_deployment, delete_service_wakes_the_scheduler, awsvpc_port_mappings_must_match,
+         service_load_balancer_port_must_exist)
 
 
 def apply() -> None:
