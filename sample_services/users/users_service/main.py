@@ -1,0 +1,39 @@
+"""Builds the users service's app."""
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from . import db, faults, observability, users
+from .settings import Settings
+
+SERVICE = "users"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Create the app; settings come from the environment unless given (tests pass their own)."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        db.init_db(settings.database_path)
+        yield
+
+    app = FastAPI(title="Bookshop users service", version=settings.version, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.fault = settings.fault
+    app.include_router(users.router)
+    app.include_router(faults.router)
+    # The switch again under /users, so it can be reached through a load balancer rule `/users*`.
+    app.include_router(faults.router, prefix=users.router.prefix)
+    observability.instrument(app, SERVICE, settings.version)
+
+    @app.get("/health", tags=["health"])
+    def health():
+        """Report that the process is up, and which version it runs."""
+        return {"status": "ok", "service": SERVICE, "version": settings.version}
+
+    return app
+
+
+app = create_app()
