@@ -163,3 +163,22 @@ def test_deleting_a_service_stops_its_tasks(ecs, subnet):
     wait_for(lambda: describe_service(ecs, "short-lived")["status"] == "INACTIVE", message="an INACTIVE service")
     with pytest.raises(docker.errors.NotFound):
         docker.from_env().containers.get(runtime_id)
+
+
+def test_a_service_registered_in_cloud_map_answers_to_its_dns_name_on_the_network(cloud, ecs, subnet):
+    discovery = client(cloud, "servicediscovery")
+    vpc = client(cloud, "ec2").describe_subnets(SubnetIds=[subnet])["Subnets"][0]["VpcId"]
+    discovery.create_private_dns_namespace(Name="shop.local", Vpc=vpc)
+    namespace = next(n for n in discovery.list_namespaces()["Namespaces"] if n["Name"] == "shop.local")
+    registry = discovery.create_service(Name="web", NamespaceId=namespace["Id"],
+                                        DnsConfig={"DnsRecords": [{"Type": "A", "TTL": 10}]})["Service"]["Arn"]
+    definition = register_fargate(ecs, "discovered", [web_container()])
+    create_service(ecs, subnet, "discovered", definition, desired=1, serviceRegistries=[{"registryArn": registry}])
+    fast("services_stable", ecs)(cluster=CLUSTER, services=["discovered"])
+    task = service_tasks(ecs, "discovered")[0]
+    address = task["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
+    lookup = "import socket; print(socket.gethostbyname('web.shop.local'))"
+    other = docker.from_env().containers.run(IMAGE, ["python", "-c", lookup], network=cloud.network.name,
+                                             remove=True, labels=cloud.labels("test"))
+    assert other.decode().strip() == address
+    ecs.delete_service(cluster=CLUSTER, service="discovered", force=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import docker
 from moto.core.utils import utcnow
 
-from localcloud.ecs import container_spec
+from localcloud.ecs import container_spec, discovery
 from localcloud.ecs.logs import LogGroupMissing, LogShipper, awslogs_options, prepare_destination, stream_name
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,8 @@ class TaskRunner:
             arguments = container_spec.container_arguments(
                 task, task_definition, definition, overrides.get(definition["name"], {}), name=name,
                 labels=self.cloud.labels(PART, **{TASK_LABEL: task.task_arn, CONTAINER_LABEL: definition["name"]}),
-                network=self.cloud.network.name, namespace_owner=owner, engine_cpus=self._engine_cpus)
+                network=self.cloud.network.name, namespace_owner=owner, engine_cpus=self._engine_cpus,
+                dns_names=discovery.dns_names(self.cloud, task) if owner is None else ())
             container = self.cloud.docker.containers.create(**arguments)
             runtime.container_ids[definition["name"]] = container.id
             owner = owner or container.id

@@ -1,0 +1,30 @@
+"""Cloud Map service discovery for ECS services: the DNS names a task answers to inside the VPC.
+
+A service created with `serviceRegistries=[{"registryArn": <Cloud Map service>}]` has its tasks registered in a
+private DNS namespace, so other tasks reach it at `<service>.<namespace>` (e.g. `catalog.bookshop.local`). Here
+that name becomes a network alias of the task's container: the engine's DNS answers it on the cloud's network.
+"""
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def dns_names(cloud, task) -> list[str]:
+    """The names of the Cloud Map services the task's ECS service registers in (empty for other tasks)."""
+    if not (task.group or "").startswith("service:"):
+        return []
+    service = cloud.backend("ecs").services.get(f"{task.cluster_name}:{task.group.removeprefix('service:')}")
+    if service is None or not service.service_registries:
+        return []
+    discovery = cloud.backend("servicediscovery")
+    names = []
+    for registry in service.service_registries:
+        arn = registry.get("registryArn", "")
+        entry = next((s for s in discovery.services.values() if s.arn == arn), None)
+        if entry is None:
+            log.warning("service %s: its registry %s is not a Cloud Map service; no DNS name", service.name, arn)
+            continue
+        namespace = discovery.namespaces.get(entry.namespace_id)
+        if namespace is not None:
+            names.append(f"{entry.name}.{namespace.name}")
+    return names
