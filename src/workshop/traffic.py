@@ -28,6 +28,7 @@ class Sample:
     status: int | None
     error: str | None
     latency: float
+    served_by: str | None = None  # the answer's X-Served-By header: which service, version and host answered
 
     @property
     def ok(self) -> bool:
@@ -82,6 +83,11 @@ class Poller:
     def elapsed(self) -> float:
         return time.monotonic() - self._started
 
+    def recorded(self) -> list[Sample]:
+        """The samples so far, in time order, while polling goes on."""
+        with self._lock:
+            return sorted(self.samples, key=lambda s: s.t)
+
     def stop(self) -> list[Sample]:
         """Stop polling; returns once every request has ended, with all samples in time order."""
         self._stopping.set()
@@ -115,14 +121,15 @@ class Poller:
 
     def _request(self, url: str) -> None:
         started = time.monotonic()
-        status = error = None
+        status = error = served_by = None
         try:
-            status = self._client.get(url).status_code
+            response = self._client.get(url)
+            status, served_by = response.status_code, response.headers.get("x-served-by")
         except httpx.HTTPError as exc:
             error = type(exc).__name__
         latency = time.monotonic() - started
         with self._lock:
-            self.samples.append(Sample(started - self._started, url, status, error, latency))
+            self.samples.append(Sample(started - self._started, url, status, error, latency, served_by))
 
 
 # An answer slower than this counts as part of an outage: the service is up, but a user is left waiting.
