@@ -1,0 +1,114 @@
+"""The backends a route can call: a Lambda function (AWS_PROXY), an HTTP endpoint (HTTP_PROXY), and their faults."""
+import asyncio
+import re
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote, urlsplit
+
+from localcloud.elbv2 import wire
+from localcloud.elbv2.upstream import ConnectionPool, TargetFailed, TargetTimedOut
+
+LAMBDA_URI = re.compile(r"^arn:aws[\w-]*:apigateway:[\w-]+:lambda:path/2015-03-31/functions/(?P<function>.+)/invocations$")
+LISTENER_ARN = re.compile(r"^arn:aws[\w-]*:elasticloadbalancing:[\w-]+:\d+:listener/")
+STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.(\w+)\}")
+
+
+class IntegrationTimedOut(Exception):
+    """The backend did not answer within the integration's timeout."""
+
+
+class IntegrationFailed(Exception):
+    """The backend could not be reached, or Lambda refused the invocation."""
+
+
+def with_stage_variables(text: str, stage_variables: dict[str, str]) -> str:
+    return STAGE_VARIABLE.sub(lambda found: stage_variables.get(found.group(1), ""), text or "")
+
+
+def lambda_function_of(uri: str) -> str | None:
+    """The function ARN or name an integration URI names: the apigateway invocation path, or a Lambda ARN itself."""
+    if found := LAMBDA_URI.match(uri or ""):
+        return found.group("function")
+    if (uri or "").startswith("arn:") and ":lambda:" in uri and ":function:" in uri:
+        return uri
+    return None
+
+
+class LambdaCaller:
+    """Invokes functions through the local cloud's Lambda plane, off the event loop (an invoke blocks)."""
+
+    def __init__(self, cloud, max_workers: int = 64):
+        self._cloud = cloud
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="apigateway-lambda")
+
+    async def invoke(self, function: str, payload: bytes, timeout_s: float):
+        """The lambda plane's Invocation; IntegrationTimedOut after `timeout_s` (the function may still run)."""
+        try:
+            plane = self._cloud.part("lambda")
+        except StopIteration as error:
+            raise IntegrationFailed("this local cloud runs no Lambda plane") from error
+        loop = asyncio.get_running_loop()
+        call = loop.run_in_executor(self._pool, lambda: plane.invoke(function, payload))
+        try:
+            return await asyncio.wait_for(asyncio.shield(call), timeout_s)
+        except TimeoutError as error:
+            raise IntegrationTimedOut(f"{function} did not answer in {timeout_s:g} s") from error
+        except Exception as error:  # not found, throttled, …: API Gateway reports any of them as its own error
+            if isinstance(error, IntegrationTimedOut):
+                raise
+            raise IntegrationFailed(f"{function}: {error}") from error
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def fill_path_variables(uri: str, parameters: dict[str, str]) -> str:
+    """`{name}` in an integration URI replaced by the request's path parameter (`{proxy}` by a greedy one)."""
+    def value(found):
+        name = found.group(1).rstrip("+")
+        return quote(parameters.get(name, ""), safe="/") if name in parameters else found.group(0)
+    return re.sub(r"\{([\w.+-]+)\}", value, uri)
+
+
+class HttpCaller:
+    """HTTP_PROXY requests over kept-alive connections (the load balancers' own pool)."""
+
+    def __init__(self, cloud):
+        self._cloud = cloud
+        self._pool = ConnectionPool()
+
+    def resolve(self, uri: str) -> str:
+        """A load balancer listener ARN (private integrations) becomes the listener's loopback URL."""
+        if LISTENER_ARN.match(uri):
+            try:
+                url = self._cloud.part("elbv2").listener_url(uri)
+            except StopIteration:
+                url = None
+            if not url:
+                raise IntegrationFailed(f"no listener {uri}")
+            return url
+        return uri
+
+    async def call(self, url: str, method: str, headers: list[tuple[str, str]], body: bytes, client_ip: str,
+                   timeout_s: float) -> wire.Message:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise IntegrationFailed(f"not an HTTP URL: {url}")
+        tls = parts.scheme == "https"
+        port = parts.port or (443 if tls else 80)
+        address = self._cloud.addresses.resolve(parts.hostname, port)  # a task's private IP → where it is published
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        default_port = (tls and port == 443) or (not tls and port == 80)
+        forwarded_for = next((v for k, v in headers if k.lower() == "x-forwarded-for"), None)
+        sent = [(k, v) for k, v in headers if k.lower() not in ("host", "x-forwarded-for")]
+        sent += [("Host", parts.hostname if default_port else f"{parts.hostname}:{port}"),
+                 ("X-Forwarded-For", f"{forwarded_for}, {client_ip}" if forwarded_for else client_ip)]
+        data = wire.encode_request(method, target, sent, body)
+        try:
+            return await self._pool.exchange(address, data, method, timeout_s, tls=tls)
+        except TargetTimedOut as error:
+            raise IntegrationTimedOut(str(error)) from error
+        except TargetFailed as error:
+            raise IntegrationFailed(str(error)) from error
+
+    def close(self) -> None:
+        self._pool.close()

@@ -1,0 +1,167 @@
+"""ApiGatewayPlane: every API's loopback port, served by one event loop thread; requests go to Lambda or HTTP."""
+import asyncio
+import logging
+import threading
+from concurrent.futures import Future
+
+from localcloud.apigateway import moto_patches
+from localcloud.apigateway.front import ApiFront
+from localcloud.apigateway.http_api import HttpApiHandler
+from localcloud.apigateway.integrations import HttpCaller, LambdaCaller
+from localcloud.apigateway.rest_api import RestApiHandler
+from localcloud.apigateway.throttling import StageLimits
+from localcloud.apigateway.unenforced import UnenforcedNotices
+from localcloud.elbv2.ports import PortBook
+
+log = logging.getLogger(__name__)
+
+# Without API calls to wake it, the reconcile pass still runs this often (deleted APIs close their ports).
+RECONCILE_INTERVAL_S = 1.0
+
+
+class ApiGatewayPlane:
+    name = "apigateway"
+
+    def __init__(self):
+        self.cloud = None
+        self._ports = PortBook()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._front: ApiFront | None = None
+        self._lambdas: LambdaCaller | None = None
+        self._http: HttpCaller | None = None
+        self.limits = StageLimits()
+        self.notices = UnenforcedNotices()
+        self._http_apis: HttpApiHandler | None = None
+        self._rest_apis: RestApiHandler | None = None
+
+    # --- lifecycle --------------------------------------------------------------------------------------------------
+    def start(self, cloud) -> None:
+        self.cloud = cloud
+        moto_patches.apply()
+        self._loop = asyncio.new_event_loop()
+        self._front = ApiFront(self._handler_for)
+        self._lambdas = LambdaCaller(cloud)
+        self._http = HttpCaller(cloud)
+        account = cloud.config.account_id
+        self._http_apis = HttpApiHandler(account, self._lambdas, self._http, self.limits, self.notices)
+        self._rest_apis = RestApiHandler(account, self._lambdas, self._http, self.limits, self.notices)
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), name="apigateway-data-plane", daemon=True)
+        self._thread.start()
+        ready.wait()
+        moto_patches.attach(self)
+        self.reconcile_once()
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.create_task(self._reconcile_forever())
+        self._loop.call_soon(ready.set)
+        self._loop.run_forever()
+        self._forget_everything()
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.close()
+
+    def stop(self) -> None:
+        moto_patches.detach(self)
+        if self._thread and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+        if self._lambdas:
+            self._lambdas.close()
+        for key in self._ports.keys():
+            self._ports.release(key)
+
+    def reset(self) -> None:
+        self._call(self._forget_everything)
+        self.limits.clear()
+        self.notices.clear()
+
+    def _forget_everything(self) -> None:
+        self._front.close_all()
+        self._http.close()
+        for key in self._ports.keys():
+            self._ports.release(key)
+
+    def status(self) -> dict:
+        running = bool(self._thread and self._thread.is_alive())
+        http_apis, rest_apis = {}, {}
+        if running:
+            http_apis = {api.api_id: api.api_endpoint for api in list(self._http_backend().apis.values())}
+            rest_apis = {rest_api.id: {stage: self.invoke_url(rest_api.id, stage) for stage in list(rest_api.stages)}
+                         for rest_api in list(self._rest_backend().apis.values())}
+        return {"ready": running, "endpoint": "http://127.0.0.1:<a port per API>",
+                "http_apis": http_apis, "rest_apis": rest_apis}
+
+    # --- what learners' helpers and tests use -----------------------------------------------------------------------
+    def invoke_url(self, rest_api_id: str, stage: str) -> str | None:
+        """Where a REST API's stage answers: http://127.0.0.1:<the API's port>/<stage>."""
+        port = self._ports.port(rest_api_id)
+        return f"http://127.0.0.1:{port}/{stage}" if port else None
+
+    def reconcile_once(self) -> None:
+        self._call(self._reconcile)
+
+    # --- called by the moto patches ---------------------------------------------------------------------------------
+    def owns(self, backend) -> bool:
+        return self.cloud is not None and (backend is self._http_backend() or backend is self._rest_backend())
+
+    def claim_port(self, key: str) -> int:
+        """Reserve and serve a loopback port for an API id (any thread)."""
+        port, sock = self._ports.reserve(key)
+        if sock is not None:
+            asyncio.run_coroutine_threadsafe(self._front.serve(key, sock), self._loop)
+        return port
+
+    # --- requests ---------------------------------------------------------------------------------------------------
+    def _handler_for(self, key: str):
+        if (api := self._http_backend().apis.get(key)) is not None:
+            return lambda request: self._http_apis.handle(api, request)
+        if (rest_api := self._rest_backend().apis.get(key)) is not None:
+            return lambda request: self._rest_apis.handle(rest_api, request)
+        return None
+
+    # --- the reconcile loop -----------------------------------------------------------------------------------------
+    async def _reconcile_forever(self) -> None:
+        while True:
+            try:
+                self._reconcile()
+            except Exception:
+                log.exception("apigateway reconcile pass failed; trying again")
+            await asyncio.sleep(RECONCILE_INTERVAL_S)
+
+    def _reconcile(self) -> None:
+        """Observe moto's APIs; open ports for new ones (made before this plane started), close deleted ones."""
+        http_apis = {api.api_id: api for api in list(self._http_backend().apis.values()) if api.protocol_type == "HTTP"}
+        rest_apis = set(self._rest_backend().apis)
+        for key in self._ports.keys() - http_apis.keys() - rest_apis:
+            self._front.close(key)
+            self._ports.release(key)
+        for key in (http_apis.keys() | rest_apis) - self._ports.keys():
+            port = self.claim_port(key)
+            if key in http_apis:
+                http_apis[key].api_endpoint = f"http://127.0.0.1:{port}"
+
+    # --- helpers ----------------------------------------------------------------------------------------------------
+    def _http_backend(self):
+        return self.cloud.backend("apigatewayv2")
+
+    def _rest_backend(self):
+        return self.cloud.backend("apigateway")
+
+    def _call(self, function):
+        """Run `function` on the data plane's loop and wait for it (from any other thread)."""
+        if threading.current_thread() is self._thread:
+            return function()
+        done: Future = Future()
+
+        def run():
+            try:
+                done.set_result(function())
+            except BaseException as error:
+                done.set_exception(error)
+        self._loop.call_soon_threadsafe(run)
+        return done.result(timeout=30)
