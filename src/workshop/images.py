@@ -339,11 +339,12 @@ def default_display() -> BuildDisplay:
 # --- building ----------------------------------------------------------------------------------------------
 
 def build_image(path, tag: str, *, dockerfile: str | None = None, nocache: bool = False,
-                buildargs: dict | None = None, labels: dict | None = None, display: BuildDisplay | None = None,
-                client: docker.DockerClient | None = None) -> BuildResult:
+                buildargs: dict | None = None, labels: dict | None = None, platform: str | None = None,
+                display: BuildDisplay | None = None, client: docker.DockerClient | None = None) -> BuildResult:
     """Build the image in folder `path` as `tag`, showing progress; return it with its build facts.
 
-    `nocache=True` builds every step afresh (a cold build). Raises BuildFailed with the failing step.
+    `nocache=True` builds every step afresh (a cold build); `platform` (e.g. "linux/amd64") is the CPU the image is
+    for. Raises BuildFailed with the failing step.
     """
     client = client or get_client()
     path = Path(path)
@@ -355,7 +356,7 @@ def build_image(path, tag: str, *, dockerfile: str | None = None, nocache: bool 
     started = time.monotonic()
     try:
         stream = client.api.build(path=str(path), tag=tag, dockerfile=dockerfile, nocache=nocache, rm=True,
-                                  forcerm=True, pull=False, decode=True, buildargs=buildargs,
+                                  forcerm=True, pull=False, decode=True, buildargs=buildargs, platform=platform,
                                   labels={WORKSHOP_LABEL: "true", **(labels or {})})
         for chunk in stream:
             _show(display, state, state.feed(chunk))

@@ -1,0 +1,78 @@
+"""What modules 04 onwards share to get the bookshop's services into ECR: names, the CPU to build for, login, push.
+
+Module 04 shows every step once for one service; `build_and_push` is the same steps for the others, and what
+`catch_up` uses to build a later module's starting point.
+"""
+import base64
+
+from workshop.docker_client import get_client
+from workshop.images import TerminalDisplay, build_image
+from workshop.paths import SAMPLE_SERVICES
+from workshop.push import PushResult, QuietPushDisplay, push_image
+
+SERVICES = ("monolith", "users", "catalog", "orders")
+IMAGE_TAG = "1.0"
+# ECS's runtimePlatform names for the engine's CPU, and the matching `docker build --platform`.
+ARCHITECTURES = {"x86_64": "X86_64", "amd64": "X86_64", "aarch64": "ARM64", "arm64": "ARM64"}
+PLATFORMS = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
+
+
+def service_dir(service: str):
+    return SAMPLE_SERVICES / service
+
+
+def repository_name(session, service: str) -> str:
+    return f"{session.prefix}/{service}"
+
+
+def local_tag(service: str, tag: str = IMAGE_TAG) -> str:
+    return f"workshop/{service}:{tag}"
+
+
+def cpu_architecture(client=None) -> str:
+    """The CPU of the engine that builds: task definitions declare it, so Fargate runs what was built."""
+    machine = (client or get_client()).info().get("Architecture", "x86_64")
+    return ARCHITECTURES.get(machine, "X86_64")
+
+
+def ecr_login(ecr, client=None) -> dict:
+    """Log the engine in to the account's registry with a 12-hour ECR token; returns the push credentials."""
+    data = ecr.get_authorization_token()["authorizationData"][0]
+    username, password = base64.b64decode(data["authorizationToken"]).decode().split(":", 1)
+    (client or get_client()).login(username=username, password=password, registry=data["proxyEndpoint"])
+    return {"username": username, "password": password}
+
+
+def ensure_repository(ecr, session, service: str) -> dict:
+    """The service's repository, created (scan on push, immutable tags, tagged) unless it exists."""
+    name = repository_name(session, service)
+    try:
+        return ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
+    except ecr.exceptions.RepositoryNotFoundException:
+        return ecr.create_repository(repositoryName=name, imageTagMutability="IMMUTABLE",
+                                     imageScanningConfiguration={"scanOnPush": True}, tags=session.tags)["repository"]
+
+
+def pushed_digest(ecr, session, service: str, tag: str) -> str | None:
+    try:
+        details = ecr.describe_images(repositoryName=repository_name(session, service),
+                                      imageIds=[{"imageTag": tag}])["imageDetails"]
+    except (ecr.exceptions.ImageNotFoundException, ecr.exceptions.RepositoryNotFoundException):
+        return None
+    return details[0]["imageDigest"] if details else None
+
+
+def build_and_push(session, service: str, tag: str = IMAGE_TAG, *, path=None, quiet: bool = False) -> PushResult | str:
+    """Build the service for the engine's CPU and push it as `tag`; an already pushed tag is left as it is
+    (tags are immutable) and its digest returned. `quiet` prints one line per build and push step."""
+    ecr, client = session.client("ecr"), get_client()
+    repository = ensure_repository(ecr, session, service)
+    existing = pushed_digest(ecr, session, service, tag)
+    if existing:
+        return existing
+    build = build_image(path or service_dir(service), local_tag(service, tag),
+                        platform=PLATFORMS[cpu_architecture(client)],
+                        display=TerminalDisplay(print_output=False) if quiet else None)
+    build.image.tag(repository["repositoryUri"], tag)
+    return push_image(client, repository["repositoryUri"], tag, ecr_login(ecr, client),
+                      display=QuietPushDisplay() if quiet else None)
