@@ -228,15 +228,25 @@ def _normalised_openapi(document: dict) -> dict:
         for key, operation in (item or {}).items():
             key = "any" if key == "x-amazon-apigateway-any-method" else key.lower()
             if key in HTTP_METHODS:
-                methods[key] = operation
+                methods[key] = _normalised_operation(operation or {})
         paths[path] = methods
     document["paths"] = paths
     return document
 
 
+def _normalised_operation(operation: dict) -> dict:
+    integration = operation.get("x-amazon-apigateway-integration")
+    if not integration:
+        return operation
+    integration = {"uri": "", "httpMethod": "POST", **integration}  # moto needs both, even for MOCK
+    integration["type"] = str(integration.get("type", "")).upper()
+    return {**operation, "x-amazon-apigateway-integration": integration}
+
+
 def fix_import_rest_api_gaps() -> None:
     # moto's import rejects Swagger 2.0, needs info.description (else KeyError → 500), reads
-    # x-amazon-apigateway-any-method and path-level keys (`parameters`) as methods, ignores binary media types.
+    # x-amazon-apigateway-any-method and path-level keys (`parameters`) as methods, needs a uri and httpMethod
+    # even for MOCK integrations (else TypeError → 500), keeps lower-case integration types, ignores binary types.
     def make_import(original):
         def import_rest_api(self, api_doc, fail_on_warnings):
             return original(self, _normalised_openapi(api_doc), fail_on_warnings)

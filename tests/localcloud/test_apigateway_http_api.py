@@ -1,0 +1,148 @@
+"""HTTP APIs end to end: requests to `ApiEndpoint` reach HTTP targets by route, stage and deployment."""
+import subprocess
+import uuid
+import warnings
+
+import httpx
+import pytest
+
+import localcloud
+from localcloud.apigateway import ApiGatewayPlane
+from localcloud.apigateway.unenforced import NotEnforcedLocally
+from localcloud.config import Config
+from tests.localcloud import apigateway_fixtures as fx
+from tests.localcloud.elbv2_fixtures import AWS_CLI, wait_for
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module")
+def cloud():
+    with localcloud.running(Config(port=0, instance=f"t-apigw-http-{uuid.uuid4().hex[:8]}"),
+                            data_planes=[ApiGatewayPlane()]) as running_cloud:
+        yield running_cloud
+
+
+@pytest.fixture(scope="module")
+def target():
+    with fx.echo_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def apigw(cloud):
+    return fx.aws_client(cloud, "apigatewayv2")
+
+
+def test_api_endpoint_answers_as_returned(apigw, target):
+    api = fx.http_api(apigw, {"GET /orders/{id}": fx.http_proxy(f"{target}/orders/{{id}}")})
+    assert api["ApiEndpoint"].startswith("http://127.0.0.1:")
+    response = httpx.get(f"{api['ApiEndpoint']}/orders/42?tag=a&tag=b")
+    assert response.status_code == 200 and response.headers["apigw-requestid"]
+    echoed = response.json()
+    assert echoed["path"] == "/orders/42" and echoed["query"] == "tag=a&tag=b"
+    assert echoed["headers"]["X-Forwarded-For"] == "127.0.0.1"
+
+
+def test_greedy_route_and_method_choice(apigw, target):
+    api = fx.http_api(apigw, {"ANY /{proxy+}": fx.http_proxy(f"{target}/any/{{proxy}}"),
+                              "POST /orders": fx.http_proxy(f"{target}/create")})
+    posted = httpx.post(f"{api['ApiEndpoint']}/orders", content=b'{"n": 1}').json()
+    assert posted["path"] == "/create" and posted["method"] == "POST" and posted["body"] == '{"n": 1}'
+    other = httpx.delete(f"{api['ApiEndpoint']}/a/b/c").json()
+    assert other["path"] == "/any/a/b/c" and other["method"] == "DELETE"
+
+
+def test_unknown_route_is_404_not_found(apigw, target):
+    api = fx.http_api(apigw, {"GET /orders": fx.http_proxy(f"{target}/orders")})
+    response = httpx.get(f"{api['ApiEndpoint']}/nothing-here")
+    assert response.status_code == 404 and response.content == b'{"message":"Not Found"}'
+
+
+def test_default_route_passes_the_whole_path_with_curl(apigw, target):
+    api = fx.http_api(apigw, {"$default": fx.http_proxy(target)})
+    output = subprocess.run(["curl", "-s", f"{api['ApiEndpoint']}/deep/path?q=1"], capture_output=True, text=True,
+                            check=True).stdout
+    assert '"path": "/deep/path"' in output and '"query": "q=1"' in output
+
+
+def test_binary_responses_pass_unchanged(apigw, target):
+    api = fx.http_api(apigw, {"GET /binary": fx.http_proxy(f"{target}/binary")})
+    response = httpx.get(f"{api['ApiEndpoint']}/binary")
+    assert response.content == fx.BINARY and response.headers["content-type"] == "application/octet-stream"
+
+
+def test_named_stage_serves_its_deployment_only(apigw, target):
+    api = fx.http_api(apigw, {"GET /v": fx.http_proxy(f"{target}/one")}, stage="prod", auto_deploy=False)
+    url = f"{api['ApiEndpoint']}/prod/v"
+    assert httpx.get(url).status_code == 404  # nothing deployed yet
+    apigw.create_deployment(ApiId=api["ApiId"], StageName="prod")
+    assert httpx.get(url).json()["path"] == "/one"
+    integration = apigw.get_integrations(ApiId=api["ApiId"])["Items"][0]["IntegrationId"]
+    apigw.update_integration(ApiId=api["ApiId"], IntegrationId=integration, IntegrationUri=f"{target}/two")
+    assert httpx.get(url).json()["path"] == "/one"  # the change is not deployed
+    apigw.create_deployment(ApiId=api["ApiId"], StageName="prod")
+    assert httpx.get(url).json()["path"] == "/two"
+
+
+def test_integration_timeout_is_503_service_unavailable(apigw, target):
+    slow = {**fx.http_proxy(f"{target}/slow?seconds=2"), "TimeoutInMillis": 300}
+    api = fx.http_api(apigw, {"GET /slow": slow})
+    response = httpx.get(f"{api['ApiEndpoint']}/slow", timeout=10)
+    assert response.status_code == 503 and response.content == b'{"message":"Service Unavailable"}'
+
+
+def test_unreachable_target_is_500(apigw):
+    api = fx.http_api(apigw, {"GET /x": fx.http_proxy("http://127.0.0.1:9/")})
+    response = httpx.get(f"{api['ApiEndpoint']}/x")
+    assert response.status_code == 500 and response.json() == {"message": "Internal Server Error"}
+
+
+def test_quick_create_with_the_aws_cli(cloud, target):
+    environment = {**cloud.config.client_environment(), "PATH": "/usr/bin:/bin"}
+    output = subprocess.run([AWS_CLI, "apigatewayv2", "create-api", "--name", fx.unique("quick"),
+                             "--protocol-type", "HTTP", "--target", target, "--query", "ApiEndpoint",
+                             "--output", "text"], capture_output=True, text=True, check=True, env=environment)
+    endpoint = output.stdout.strip()
+    assert httpx.get(f"{endpoint}/anything").json()["path"] == "/anything"
+
+
+def test_stage_throttling_answers_429(apigw, target):
+    api = fx.http_api(apigw, {"GET /t": fx.http_proxy(f"{target}/t")})
+    apigw.update_stage(ApiId=api["ApiId"], StageName="$default",
+                       DefaultRouteSettings={"ThrottlingBurstLimit": 2, "ThrottlingRateLimit": 0.5})
+    with httpx.Client() as client:
+        statuses = [client.get(f"{api['ApiEndpoint']}/t").status_code for _ in range(4)]
+        throttled = client.get(f"{api['ApiEndpoint']}/t")
+    assert statuses[:2] == [200, 200] and 429 in statuses
+    assert throttled.content == b'{"message":"Too Many Requests"}'
+
+
+def test_jwt_authorizer_is_said_to_be_not_enforced_once(cloud, apigw, target):
+    api = fx.http_api(apigw, {"GET /private": fx.http_proxy(f"{target}/private")})
+    authorizer = apigw.create_authorizer(ApiId=api["ApiId"], AuthorizerType="JWT", Name="jwt",
+                                         IdentitySource=["$request.header.Authorization"],
+                                         JwtConfiguration={"Audience": ["a"], "Issuer": "https://issuer"})
+    route = apigw.get_routes(ApiId=api["ApiId"])["Items"][0]["RouteId"]
+    apigw.update_route(ApiId=api["ApiId"], RouteId=route, AuthorizationType="JWT",
+                       AuthorizerId=authorizer["AuthorizerId"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert httpx.get(f"{api['ApiEndpoint']}/private").status_code == 200
+        assert httpx.get(f"{api['ApiEndpoint']}/private").status_code == 200
+    said = [w for w in caught if issubclass(w.category, NotEnforcedLocally) and api["ApiId"] in str(w.message)]
+    assert len(said) == 1 and "JWT authorizers" in str(said[0].message)
+    assert (api["ApiId"], "JWT authorizers") in cloud.part("apigateway").notices.said()
+
+
+def test_deleted_api_stops_answering(apigw, target):
+    api = fx.http_api(apigw, {"$default": fx.http_proxy(target)})
+    apigw.delete_api(ApiId=api["ApiId"])
+
+    def refused():
+        try:
+            httpx.get(api["ApiEndpoint"], timeout=1)
+        except httpx.HTTPError:
+            return True
+        return False
+    wait_for(refused, deadline_s=5, what="the deleted API's port closed")
