@@ -4,9 +4,13 @@
 
 A stand-in starts from a trimmed Debian trixie root filesystem (debootstrap → `docker import`), so it behaves
 like the official image for what the workshop uses: `python` and `pip` on PATH, pip allowed to install, `useradd`.
+The Lambda base image's stand-in is the python one plus the official runtime interface client (`awslambdaric`,
+from the wheelhouse) and the official image's layout: LAMBDA_TASK_ROOT=/var/task, an entrypoint that runs the
+handler named by CMD.
 """
 import contextlib
 import datetime
+import hashlib
 import os
 import shutil
 import subprocess
@@ -18,15 +22,17 @@ from pathlib import Path
 import docker
 
 from setup._console import SetupError, done, fail, step
-from setup.wheelhouse import ensure_wheelhouse
+from setup.wheelhouse import ensure_wheelhouse, pinned_lines
 from workshop.paths import BUILD, SETUP, WHEELHOUSE
-from workshop.settings import PYTHON_BASE_IMAGE, REGISTRY_IMAGE, STANDIN_LABEL
+from workshop.settings import LAMBDA_PYTHON_BASE_IMAGE, PYTHON_BASE_IMAGE, REGISTRY_IMAGE, STANDIN_LABEL
 
 DEBIAN_SUITE = "trixie"
 DEBIAN_MIRROR = os.environ.get("WORKSHOP_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 ROOTFS_IMAGE = f"workshop-standin/debian-{DEBIAN_SUITE}:python3"
 ROOTFS_PACKAGES = "python3,python3-pip,python3-venv,python-is-python3,ca-certificates"
 WHEELHOUSE_LABEL = f"{STANDIN_LABEL}.wheelhouse"
+LAMBDA_CONTEXT = SETUP / "images/lambda-python"
+RECIPE_LABEL = f"{STANDIN_LABEL}.recipe"  # what the Lambda stand-in was built from; a change rebuilds it
 MIN_FREE_GB = 2
 # Trimmed like the official slim images: no docs, man pages, locales, package lists or caches.
 TRIM_PATHS = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "usr/share/lintian",
@@ -205,10 +211,49 @@ def ensure_registry_image(client: docker.DockerClient) -> None:
     done(f"{REGISTRY_IMAGE} built as a local stand-in")
 
 
+def lambda_recipe() -> str:
+    """A fingerprint of the Lambda stand-in's Dockerfile, entrypoint and pins, on top of the python image's id."""
+    digest = hashlib.sha256()
+    for path in sorted(LAMBDA_CONTEXT.iterdir()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def lambda_standin_context():
+    """The stand-in's recipe plus just the wheels its pins need (the python image may be the official one)."""
+    with tempfile.TemporaryDirectory(prefix="lambda-standin-", dir=BUILD) as context:
+        shutil.copytree(LAMBDA_CONTEXT, context, dirs_exist_ok=True)
+        shutil.copytree(WHEELHOUSE, Path(context) / "wheelhouse", ignore=shutil.ignore_patterns(".*"))
+        yield Path(context)
+
+
+def ensure_lambda_image(client: docker.DockerClient) -> None:
+    labels = image_labels(client, LAMBDA_PYTHON_BASE_IMAGE)
+    recipe = f"{lambda_recipe()} on {client.images.get(PYTHON_BASE_IMAGE).id}"
+    if labels is not None and STANDIN_LABEL not in labels:
+        done(f"{LAMBDA_PYTHON_BASE_IMAGE} present (official image)")
+        return
+    if labels is not None and labels.get(RECIPE_LABEL) == recipe:
+        done(f"{LAMBDA_PYTHON_BASE_IMAGE} present ({labels[STANDIN_LABEL]})")
+        return
+    if labels is None and try_pull(client, LAMBDA_PYTHON_BASE_IMAGE):
+        done(f"{LAMBDA_PYTHON_BASE_IMAGE} pulled")
+        return
+    runtime = ", ".join(pinned_lines([LAMBDA_CONTEXT / "requirements.txt"]))
+    with lambda_standin_context() as context:
+        build_from_rootfs(client, LAMBDA_PYTHON_BASE_IMAGE, context, rootfs=PYTHON_BASE_IMAGE, labels={
+            STANDIN_LABEL: f"local stand-in for {LAMBDA_PYTHON_BASE_IMAGE}, built {datetime.date.today().isoformat()} "
+                           f"on {PYTHON_BASE_IMAGE} with {runtime}",
+            RECIPE_LABEL: recipe})
+    done(f"{LAMBDA_PYTHON_BASE_IMAGE} built as a local stand-in")
+
+
 def ensure_base_images() -> None:
     client = docker.from_env()
     ensure_python_image(client, ensure_wheelhouse())
     ensure_registry_image(client)
+    ensure_lambda_image(client)
 
 
 def main() -> int:

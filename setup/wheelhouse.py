@@ -1,4 +1,4 @@
-"""Prepare, on the host, the wheels that the sample services' image builds install.
+"""Prepare, on the host, the wheels that the sample services' image builds (and the Lambda base image) install.
 
 Containers cannot always reach PyPI (no network at a venue, or a TLS proxy only the host trusts). So the host
 downloads the wheels once, for the base image's Python and the engine's CPU, and `setup.base_images` puts them
@@ -12,18 +12,29 @@ import sys
 from pathlib import Path
 
 from setup._console import SetupError, done, fail, step
-from workshop.paths import SAMPLE_SERVICES, WHEELHOUSE
+from workshop.paths import SAMPLE_SERVICES, SETUP, WHEELHOUSE
 
 IMAGE_PYTHON = "3.13"
 STAMP = WHEELHOUSE / ".requirements.sha256"
 MANYLINUX_TAGS = ("manylinux2014", "manylinux_2_17", "manylinux_2_28", "manylinux_2_34")
+# What base images built on the host install besides the sample services' pins (the Lambda runtime client).
+IMAGE_REQUIREMENTS = (SETUP / "images/lambda-python/requirements.txt",)
 
 
 def requirement_lines(root: Path = SAMPLE_SERVICES) -> list[str]:
     """Every pinned requirement of every sample service, sorted and de-duplicated."""
+    return pinned_lines(sorted(root.rglob("requirements.txt")))
+
+
+def wheelhouse_requirements() -> list[str]:
+    """What the wheelhouse holds: the sample services' pins and the base images' own."""
+    return sorted(set(requirement_lines()) | set(pinned_lines(IMAGE_REQUIREMENTS)))
+
+
+def pinned_lines(paths) -> list[str]:
     lines = set()
-    for path in sorted(root.rglob("requirements.txt")):
-        for line in path.read_text().splitlines():
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
             line = line.split("#", 1)[0].strip()
             if line:
                 lines.add(line)
@@ -57,7 +68,7 @@ def download(requirements: list[str], cpu: str, target: Path = WHEELHOUSE) -> No
 
 def ensure_wheelhouse() -> str:
     """Returns the fingerprint of the wheelhouse's content; images record it to know when they are stale."""
-    requirements = requirement_lines()
+    requirements = wheelhouse_requirements()
     if not requirements:
         raise SetupError(f"no requirements.txt found under {SAMPLE_SERVICES}")
     cpu = cpu_of_engine()

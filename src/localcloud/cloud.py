@@ -19,6 +19,7 @@ DATA_PLANES = (
     "localcloud.ecr:EcrPlane",
     "localcloud.ecs:EcsPlane",
     "localcloud.elbv2:Elbv2Plane",
+    "localcloud.awslambda:LambdaPlane",
 )
 
 

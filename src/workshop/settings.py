@@ -6,7 +6,9 @@ MIN_PYTHON = (3, 11)
 # Base images that learner Dockerfiles and the local cloud start FROM.
 PYTHON_BASE_IMAGE = "python:3.13-slim"
 REGISTRY_IMAGE = "registry:2"
-BASE_IMAGES = (PYTHON_BASE_IMAGE, REGISTRY_IMAGE)
+# Zip functions of the local cloud run in it; learner Lambda images start FROM it.
+LAMBDA_PYTHON_BASE_IMAGE = "public.ecr.aws/lambda/python:3.13"
+BASE_IMAGES = (PYTHON_BASE_IMAGE, REGISTRY_IMAGE, LAMBDA_PYTHON_BASE_IMAGE)
 
 # Label carried by local stand-ins for the official images (built by setup/ when they cannot be pulled).
 STANDIN_LABEL = "org.workshop.standin"

@@ -1,0 +1,41 @@
+"""An Image function's image comes from the local ECR registry (pulled with ECR's credentials); others must exist."""
+import docker
+
+from localcloud.awslambda.function_spec import RUNTIME_IMAGE
+
+
+class ImageUnavailable(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.learner_message = message
+
+
+def registry_of(image: str) -> str | None:
+    first, slash, _ = image.partition("/")
+    return first if slash and ("." in first or ":" in first or first == "localhost") else None
+
+
+def split_reference(image: str) -> tuple[str, str]:
+    if "@" in image:
+        repository, _, digest = image.partition("@")
+        return repository, digest
+    repository, _, tag = image.rpartition(":")
+    return (repository, tag) if repository and "/" not in tag else (image, "latest")
+
+
+def ensure_image(cloud, image: str) -> None:
+    ecr = next((plane for plane in cloud.planes if plane.name == "ecr"), None)
+    if ecr is not None and registry_of(image) == ecr.registry_host:
+        repository, tag = split_reference(image)
+        try:
+            cloud.docker.images.pull(repository, tag=tag, auth_config=ecr.auth_config())
+        except docker.errors.APIError as error:
+            raise ImageUnavailable(f"Could not pull {image} from the local ECR registry "
+                                   f"({error.explanation or error}); push it first, then invoke again.") from None
+        return
+    try:
+        cloud.docker.images.get(image)
+    except docker.errors.ImageNotFound:
+        hint = ("run `make lab` (or `python -m setup.base_images`) to build it" if image == RUNTIME_IMAGE
+                else "push it to the local cloud's ECR and use the repositoryUri")
+        raise ImageUnavailable(f"The image {image} is not on the Docker engine: {hint}.") from None
