@@ -186,7 +186,8 @@ def read_tasks(ecs, cluster: str, definitions: TaskDefinitions | None = None,
     """Running (and starting) tasks, then the latest `stopped_shown` stopped ones."""
     definitions = definitions or TaskDefinitions(ecs)
     arns = _paged(ecs, "list_tasks", "taskArns", cluster=cluster, desiredStatus="RUNNING")
-    stopped = _paged(ecs, "list_tasks", "taskArns", cluster=cluster, desiredStatus="STOPPED")
+    # One page of stopped tasks is plenty to show the latest few, however many an hour of restarts left.
+    stopped = ecs.list_tasks(cluster=cluster, desiredStatus="STOPPED", maxResults=100)["taskArns"]
     described = []
     for chunk in _chunks(list(dict.fromkeys(arns + stopped)), 100):  # describe_tasks takes at most 100
         described.extend(ecs.describe_tasks(cluster=cluster, tasks=chunk)["tasks"])
