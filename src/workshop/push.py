@@ -79,8 +79,8 @@ class PushResult:
 
     def __str__(self) -> str:
         reused = len(self.layers) - self.pushed_layers
-        return (f"pushed {self.uri} in {self.seconds:.1f} s: {self.pushed_layers} layers sent, {reused} already in "
-                f"the registry; digest {self.digest}")
+        return (f"pushed {self.uri} in {self.seconds:.1f} s: {self.pushed_layers} layer(s) sent, {reused} already "
+                f"in the registry; digest {self.digest}")
 
     def layers_table(self) -> Table:
         return Table([{"layer": layer.id, "result": layer.status,

@@ -6,6 +6,9 @@ leaves out errors the notebook declares.
 
 Live progress in a CI log: `pytest -m notebook --log-cli-level=INFO` (papermill logs each cell and its output).
 """
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -14,12 +17,40 @@ import pytest
 from papermill.exceptions import PapermillExecutionError
 from papermill.execute import ERROR_MARKER_TAG
 
+from workshop.paths import REPO_ROOT
 from workshop.settings import KERNEL_NAME
 
 CELL_TIMEOUT_S = 300
 NOTEBOOK_TIMEOUT_S = 1800  # a whole notebook; pyproject's default test timeout is meant for ordinary tests
 EXPECTED_ERROR_TAG = "raises-exception"
 PAPERMILL_CELL_TAGS = {ERROR_MARKER_TAG, "injected-parameters"}
+
+LOCALCLOUD_ENV = Path(__file__).with_name("localcloud.env")
+
+
+def localcloud_settings() -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in LOCALCLOUD_ENV.read_text().splitlines() if line and not line.startswith("#"))
+    settings = dict(pairs)
+    settings["LOCALCLOUD_STATE_DIR"] = str(REPO_ROOT / settings["LOCALCLOUD_STATE_DIR"])
+    return settings
+
+
+@pytest.fixture(scope="session", autouse=True)
+def notebook_local_cloud():
+    """The kernels papermill starts inherit these settings: modules 04 onwards start (or reuse) this cloud."""
+    settings = localcloud_settings()
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield settings
+    finally:
+        subprocess.run([sys.executable, "-m", "localcloud", "down"], check=False, capture_output=True, timeout=120)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
 
 # nbval validates the executed copies in build/ (run_nbval.sh); never collect a notebook as a test here.
 collect_ignore_glob = ["*.ipynb"]

@@ -27,5 +27,9 @@ if ! $notebooks_given; then
 fi
 
 cd "$root"
-exec "$python" -m pytest --nbval-lax --nbval-sanitize-with tests/notebooks/nbval_sanitize.cfg \
+# Modules 04 onwards start the notebook tests' own local cloud; stop it when nbval is done.
+set -a; source tests/notebooks/localcloud.env; set +a
+export LOCALCLOUD_STATE_DIR="$root/$LOCALCLOUD_STATE_DIR"
+trap '"$python" -m localcloud down >/dev/null 2>&1 || true' EXIT
+"$python" -m pytest --nbval-lax --nbval-sanitize-with tests/notebooks/nbval_sanitize.cfg \
     --nbval-cell-timeout 300 -p no:cacheprovider "$@"
