@@ -20,6 +20,7 @@ DATA_PLANES = (
     "localcloud.ecs:EcsPlane",
     "localcloud.elbv2:Elbv2Plane",
     "localcloud.awslambda:LambdaPlane",
+    "localcloud.apigateway:ApiGatewayPlane",
 )
 
 
