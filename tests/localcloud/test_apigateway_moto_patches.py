@@ -129,3 +129,9 @@ def test_import_rest_api_reads_any_method_as_a_method_named_so(v1):
     resources = {resource["path"]: resource for resource in v1.get_resources(restApiId=api["id"])["items"]}
     assert set(resources["/{proxy+}"]["resourceMethods"]) == {"ANY"}
     assert v1.get_rest_api(restApiId=api["id"])["binaryMediaTypes"] == ["image/png"]
+
+
+def test_create_rest_api_drops_binary_media_types(v1):
+    api = v1.create_rest_api(name=fx.unique("rest"), binaryMediaTypes=["image/png", "application/octet-stream"])
+    assert api["binaryMediaTypes"] == ["image/png", "application/octet-stream"]
+    assert v1.get_rest_api(restApiId=api["id"])["binaryMediaTypes"] == ["image/png", "application/octet-stream"]

@@ -11,6 +11,7 @@ from urllib.parse import unquote
 import moto.apigateway.urls as rest_urls
 import moto.apigatewayv2.urls as http_urls
 from moto.apigateway.models import APIGatewayBackend, RestAPI
+from moto.apigateway.responses import APIGatewayResponse
 from moto.apigatewayv2.exceptions import APIGatewayV2Error, BadRequestException
 from moto.apigatewayv2.models import ApiGatewayV2Backend, Stage
 from moto.apigatewayv2.responses import ApiGatewayV2Response
@@ -48,6 +49,7 @@ def apply() -> None:
     fix_http_api_stage_hides_deployment_id()
     fix_rest_deployment_replaces_stage()
     fix_import_rest_api_gaps()
+    fix_create_rest_api_drops_binary_media_types()
 
 
 def _wrap(cls, name: str, make):
@@ -261,3 +263,21 @@ def fix_import_rest_api_gaps() -> None:
         return put_rest_api
     _wrap(APIGatewayBackend, "import_rest_api", make_import)
     _wrap(APIGatewayBackend, "put_rest_api", make_put)
+
+
+def fix_create_rest_api_drops_binary_media_types() -> None:
+    # moto's create_rest_api never reads binaryMediaTypes: binary bodies would reach Lambda as mangled text.
+    def make(original):
+        def create_rest_api(self):
+            status, headers, body = original(self)
+            try:
+                wanted = json.loads(self.body or "{}").get("binaryMediaTypes")
+            except ValueError:  # an OpenAPI document in YAML (import_rest_api)
+                wanted = None
+            if wanted and status == 200:
+                rest_api = self.backend.get_rest_api(json.loads(body)["id"])
+                rest_api.binaryMediaTypes = list(wanted)
+                body = json.dumps(rest_api.to_dict())
+            return status, headers, body
+        return create_rest_api
+    _wrap(APIGatewayResponse, "create_rest_api", make)
