@@ -147,6 +147,7 @@ def test_version_plot_stacks_each_version_and_failures_on_top():
     assert [text.get_text() for text in axis.get_legend().get_texts()] == ["version 1", "version 2",
                                                                           f"{FAILED} (1)"]
     assert "1 of 3 requests failed" in axis.get_title()
+    assert figure._repr_png_().startswith(b"\x89PNG")  # a notebook keeps it as an image, pyplot or not
 
 
 def test_success_plot_shades_the_fault_window_and_draws_a_line_per_service():

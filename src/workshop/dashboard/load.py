@@ -12,6 +12,7 @@ It is `workshop.traffic.Poller` (open loop, a fresh connection per request), plu
 and time-bucketed figures. Everything below the class is a plain function of samples, tested without a server.
 """
 import contextlib
+import io
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -276,9 +277,10 @@ def _rounded(value: float | None):
 
 def _decorate(axis, events: list[Event], windows: list[Window], width: float, samples: list[Sample]) -> None:
     for window in windows:
-        axis.axvspan(window.start, window.end, color="tab:red", alpha=0.12, linewidth=0)
+        # Behind the data, and not red: red means failed requests.
+        axis.axvspan(window.start, window.end, color="gold", alpha=0.25, linewidth=0, zorder=0)
         axis.annotate(window.label, (window.start, 0.02), xycoords=("data", "axes fraction"), xytext=(3, 0),
-                      textcoords="offset points", fontsize=8, color="darkred")
+                      textcoords="offset points", fontsize=8, color="darkgoldenrod")
     for number, event in enumerate(events):
         axis.axvline(event.t, color="grey", linestyle="--", linewidth=1)
         # Alternate the label heights, so labels of events close in time do not overlap.
@@ -310,12 +312,15 @@ def draw_versions(axis, samples: list[Sample], width: float = 1.0, events=(), wi
 
 def draw_success(axis, samples: list[Sample], labels=None, width: float = 1.0, events=(), windows=()) -> None:
     """One line per service: % of its requests that succeeded, per bucket of time."""
-    for service, points in success_over_time(samples, labels, width).items():
+    rates = success_over_time(samples, labels, width)
+    for number, (service, points) in enumerate(rates.items()):
         shown = [p for p in points if p.rate is not None]
         overall = success_rate(samples, service, labels)
-        axis.plot([p.start + width / 2 for p in shown], [p.rate for p in shown], marker=".", linewidth=1.6,
+        # Each line thinner than the one before, so services that overlap at 100 % all stay visible.
+        axis.plot([p.start + width / 2 for p in shown], [p.rate for p in shown], marker=".",
+                  linewidth=1.4 + 1.2 * (len(rates) - 1 - number),
                   label=f"{service} ({overall:.0f}% overall)" if overall is not None else service)
-    axis.set_ylim(-5, 105)
+    axis.set_ylim(-5, 115)  # room above 100 % for the event labels
     axis.set_ylabel("requests succeeded (%)")
     _decorate(axis, events, windows, width, samples)
     axis.legend(loc="lower left", fontsize=8, framealpha=0.9)
@@ -339,11 +344,22 @@ def draw_latency(axis, samples: list[Sample], labels=None, width: float = 1.0, e
     axis.legend(loc="upper left", fontsize=8, framealpha=0.9)
 
 
-def _figure(draw, title: str | None, *args, size=(9, 3.4), **kwargs):
-    # A Figure without pyplot: safe to draw in the dashboard's thread, and Jupyter shows it once, when returned.
+def _new_figure(size: tuple[float, float]):
+    """A figure made without pyplot: safe to draw in the dashboard's thread, and shown once, as a cell's value."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=size)
+    class Plot(Figure):
+        def _repr_png_(self) -> bytes:
+            # Jupyter shows it even where pyplot (and with it the inline backend) was never imported.
+            image = io.BytesIO()
+            self.savefig(image, format="png", dpi=100, bbox_inches="tight")
+            return image.getvalue()
+
+    return Plot(figsize=size)
+
+
+def _figure(draw, title: str | None, *args, size=(9, 3.4), **kwargs):
+    figure = _new_figure(size)
     draw(figure.subplots(), *args, **kwargs)
     if title:
         figure.axes[0].set_title(title, fontsize=10)
@@ -374,9 +390,7 @@ def plot_latency(samples: list[Sample], labels=None, width: float = 1.0, events=
 def plot_overview(samples: list[Sample], labels=None, width: float = 1.0, events=(), windows=(),
                   title: str | None = None):
     """Success rate and latency side by side: what the dashboard's live plot shows."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(11, 3.2))
+    figure = _new_figure((11, 3.2))
     left, right = figure.subplots(1, 2)
     draw_success(left, samples, labels, width, events, windows)
     draw_latency(right, samples, labels, width, events, windows)

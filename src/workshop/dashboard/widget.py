@@ -91,6 +91,7 @@ class Dashboard:
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
         self._rows: dict[str, ServiceRow] = {}
+        self._plotted = -1  # samples in the plot drawn last: drawing is the costly part of a refresh
 
         self.header = widgets.HTML()
         self.error = widgets.HTML()
@@ -232,8 +233,9 @@ class Dashboard:
         if self.load is None:
             return
         samples = self.load.samples
-        if not samples:
+        if not samples or len(samples) == self._plotted:
             return
+        self._plotted = len(samples)
         figure = plot_overview(samples, self.load.labels, events=self.load.events, windows=self.load.windows)
         image = io.BytesIO()
         figure.savefig(image, format="png", dpi=80)
