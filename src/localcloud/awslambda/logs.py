@@ -10,12 +10,15 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-from moto.logs.exceptions import ResourceAlreadyExistsException
+from moto.logs.exceptions import ResourceAlreadyExistsException, ResourceNotFoundException
 
 TAIL_BYTES = 4096
-SETTLE_S = 0.05        # quiet time after a result before END/REPORT are written
-TAIL_QUIET_S = 0.005   # LogType=Tail waits this long without new output (at most TAIL_WAIT_S) for the last lines
-TAIL_WAIT_S = 0.1
+SETTLE_S = 0.05        # after a result, END/REPORT wait this long (and as long without new output)
+# LogType=Tail waits at least TAIL_MIN_S after the result and TAIL_QUIET_S without output (at most TAIL_WAIT_S):
+# the engine delivers a container's output a few milliseconds after the runtime posted the result.
+TAIL_MIN_S = 0.02
+TAIL_QUIET_S = 0.01
+TAIL_WAIT_S = 0.25
 
 
 def now_ms() -> int:
@@ -45,9 +48,9 @@ class InvocationLog:
     def __init__(self, request_id: str):
         self.request_id = request_id
         self.lines: list[tuple[int, str]] = []
-        self.last_output_at = time.monotonic()
         self.closed = threading.Event()
         self.closing = None  # set when the result is in: returns the END/REPORT lines
+        self.finished_at = time.monotonic()
 
     def tail(self) -> str:
         """The last 4 KB, with END and REPORT even when the invocation is not written yet."""
@@ -69,6 +72,7 @@ class EnvironmentLog:
         self._init_lines: list[tuple[int, str]] = []
         self._current: InvocationLog | None = None
         self._pending: str | None = None  # partial line of output
+        self.last_output_at = time.monotonic()
         self._ensure_stream()
 
     def _ensure_stream(self) -> None:
@@ -85,6 +89,7 @@ class EnvironmentLog:
     def output(self, chunk: str) -> None:
         """Container output, in arbitrary chunks; complete lines go to the current invocation (or to init)."""
         with self._lock:
+            self.last_output_at = time.monotonic()
             text = (self._pending or "") + chunk
             *lines, self._pending = text.split("\n")
             for line in lines:
@@ -93,7 +98,6 @@ class EnvironmentLog:
     def _append(self, line: str) -> None:
         if self._current is not None and not self._current.closed.is_set():
             self._current.lines.append((now_ms(), line))
-            self._current.last_output_at = time.monotonic()
         else:
             self._init_lines.append((now_ms(), line))
 
@@ -112,9 +116,7 @@ class EnvironmentLog:
         """Write the invocation with its END and REPORT lines (`entry.closing()`), once; optionally after its
         output has gone quiet, so a LogType=Tail caller gets the last lines."""
         if wait_for_output:
-            deadline = time.monotonic() + TAIL_WAIT_S
-            while time.monotonic() < deadline and time.monotonic() - entry.last_output_at < TAIL_QUIET_S:
-                time.sleep(TAIL_QUIET_S / 2)
+            self.wait_for_output(entry, TAIL_MIN_S, TAIL_QUIET_S, TAIL_WAIT_S)
         with self._lock:
             if entry.closed.is_set() or entry.closing is None:
                 return
@@ -126,10 +128,20 @@ class EnvironmentLog:
             lines = list(entry.lines)
         self._write(lines)
 
+    def wait_for_output(self, entry: InvocationLog, least_s: float, quiet_s: float, most_s: float) -> None:
+        deadline = entry.finished_at + most_s
+        while time.monotonic() < deadline and (time.monotonic() - entry.finished_at < least_s
+                                               or time.monotonic() - self.last_output_at < quiet_s):
+            time.sleep(0.002)
+
     def _write(self, lines: list[tuple[int, str]]) -> None:
-        if lines:
+        if not lines:
+            return
+        try:
             self._logs.put_log_events(self.group, self.stream,
                                       [{"timestamp": stamp, "message": text} for stamp, text in lines])
+        except ResourceNotFoundException:
+            pass  # the group or stream was deleted (or the cloud reset) while the environment ran
 
     def flush_init(self) -> None:
         """An environment that never ran an invocation (its handler failed to load) still leaves its output."""
@@ -174,6 +186,7 @@ class LogFlusher:
                     return
                 _, sandbox, entry = self._queue.pop(0)
             try:
+                sandbox.log.wait_for_output(entry, SETTLE_S, SETTLE_S, 4 * SETTLE_S)
                 sandbox.refresh_memory()
                 sandbox.log.flush(entry)
             except Exception:

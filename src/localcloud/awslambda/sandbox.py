@@ -136,6 +136,7 @@ class Sandbox:
                 self.idle_since = time.monotonic()
         if call.log is not None:
             duration = call.duration_ms
+            call.log.finished_at = time.monotonic()
             call.log.closing = lambda: [*extra_lines, f"END RequestId: {call.request_id}", report_line(
                 call.request_id, duration, self.spec.memory_mb, self.max_memory_mb, init_ms, status)]
         self.pool.call_finished(call)
