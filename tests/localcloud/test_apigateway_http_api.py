@@ -10,7 +10,9 @@ import localcloud
 from localcloud.apigateway import ApiGatewayPlane
 from localcloud.apigateway.unenforced import NotEnforcedLocally
 from localcloud.config import Config
+from localcloud.elbv2 import Elbv2Plane
 from tests.localcloud import apigateway_fixtures as fx
+from tests.localcloud import elbv2_fixtures as elb_fx
 from tests.localcloud.elbv2_fixtures import AWS_CLI, wait_for
 
 pytestmark = pytest.mark.docker
@@ -19,8 +21,9 @@ pytestmark = pytest.mark.docker
 @pytest.fixture(scope="module")
 def cloud():
     with localcloud.running(Config(port=0, instance=f"t-apigw-http-{uuid.uuid4().hex[:8]}"),
-                            data_planes=[ApiGatewayPlane()]) as running_cloud:
+                            data_planes=[Elbv2Plane(), ApiGatewayPlane()]) as running_cloud:
         yield running_cloud
+    elb_fx.remove_image(running_cloud.docker)
 
 
 @pytest.fixture(scope="module")
@@ -146,3 +149,24 @@ def test_deleted_api_stops_answering(apigw, target):
             return True
         return False
     wait_for(refused, deadline_s=5, what="the deleted API's port closed")
+
+
+def test_http_proxy_through_a_load_balancer(cloud, apigw):
+    elb_fx.build_image(cloud.docker)
+    _, ip = elb_fx.start_target(cloud, "api-target")
+    elbv2 = elb_fx.aws_client(cloud, "elbv2", validate=False)
+    vpc, subnet_ids = elb_fx.subnets(cloud)
+    group = elb_fx.create_target_group(elbv2, vpc)
+    elbv2.register_targets(TargetGroupArn=group, Targets=[{"Id": ip, "Port": 8080}])
+    balancer = elbv2.create_load_balancer(Name=elb_fx.unique("alb"), Subnets=subnet_ids)["LoadBalancers"][0]
+    listener = elbv2.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                                     DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])["Listeners"][0]
+    wait_for(lambda: set(elb_fx.states(elbv2, group).values()) == {"healthy"}, what="target healthy")
+    link = apigw.create_vpc_link(Name=fx.unique("link"), SubnetIds=subnet_ids)["VpcLinkId"]
+    private = {"IntegrationType": "HTTP_PROXY", "IntegrationMethod": "ANY", "PayloadFormatVersion": "1.0",
+               "ConnectionType": "VPC_LINK", "ConnectionId": link, "IntegrationUri": listener["ListenerArn"]}
+    api = fx.http_api(apigw, {"ANY /public/{proxy+}": fx.http_proxy(f"http://{balancer['DNSName']}/{{proxy}}"),
+                              "$default": private})
+    public = httpx.get(f"{api['ApiEndpoint']}/public/books/1").json()
+    assert public["path"] == "/books/1" and public["hostname"].startswith("api-target")
+    assert httpx.get(f"{api['ApiEndpoint']}/orders/5").json()["path"] == "/orders/5"
