@@ -13,7 +13,7 @@ NOW = datetime.datetime(2026, 1, 1, 12, 0, tzinfo=datetime.timezone.utc)
 
 
 def task(number: int, service: str, status: str = "RUNNING", version: str = "1.0") -> TaskState:
-    return TaskState(arn=f"arn:aws:ecs:us-east-1:123456789012:task/shop/{number:032x}", service=service,
+    return TaskState(arn=f"arn:aws:ecs:us-east-1:123456789012:task/shop/{str(number) * 32}", service=service,
                      last_status=status, desired_status=status, health="UNKNOWN", version=version,
                      task_definition=f"{service}:1", private_ip=f"10.0.0.{number}",
                      started_at=NOW - datetime.timedelta(seconds=30))

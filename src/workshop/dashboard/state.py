@@ -330,7 +330,9 @@ def _age(started: datetime.datetime | None, now: datetime.datetime) -> str:
     if not started:
         return ""
     seconds = max((now - started).total_seconds(), 0)
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.0f} h"
 
 
 def services_table(snapshot: Snapshot) -> Table:
