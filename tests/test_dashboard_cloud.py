@@ -5,10 +5,10 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.dashboard_fixtures import BALANCER, CLUSTER, SERVICE, register, shop_cloud
+from tests.dashboard_fixtures import BALANCER, CLUSTER, PORT, SERVICE, register, shop_cloud
 from workshop.dashboard.actions import scale, steady_problem, stop_task, wait_until_steady
 from workshop.dashboard.load import LoadGenerator, failed_requests, served_by, versions_seen
-from workshop.dashboard.state import read_snapshot, tables
+from workshop.dashboard.state import read_snapshot, read_targets, tables
 from workshop.dashboard.widget import dashboard
 
 pytestmark = pytest.mark.docker
@@ -78,6 +78,16 @@ def test_api_errors_keep_their_aws_code(shop):
     assert error.value.response["Error"]["Code"] == "LoadBalancerNotFound"
     with pytest.raises(TimeoutError, match="there is no service nowhere"):
         wait_until_steady(shop.ecs, shop.elbv2, CLUSTER, "nowhere", timeout=0)
+
+
+def test_a_deleted_target_group_shows_as_missing_and_the_others_still_show(shop):
+    vpc = shop.elbv2.describe_target_groups(TargetGroupArns=[shop.group])["TargetGroups"][0]["VpcId"]
+    gone = shop.elbv2.create_target_group(Name="gone", Protocol="HTTP", Port=PORT, VpcId=vpc,
+                                          TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    shop.elbv2.delete_target_group(TargetGroupArn=gone)
+    targets = read_targets(shop.elbv2, [gone, shop.group])
+    assert (targets[0].target_group, targets[0].state, targets[0].reason) == ("gone", "missing", "TargetGroupNotFound")
+    assert {t.target_group for t in targets[1:]} == {"users"}
 
 
 def test_the_dashboard_slider_scales_the_real_service(shop):

@@ -12,6 +12,8 @@ environment), else its image tag, else the task definition's family:revision.
 import datetime
 from dataclasses import dataclass, field
 
+from botocore.exceptions import ClientError
+
 from workshop.tables import Table
 
 VERSION_VARIABLE = "APP_VERSION"
@@ -93,7 +95,11 @@ class TaskDefinitions:
 
     def get(self, arn: str) -> dict:
         if arn not in self._known:
-            self._known[arn] = self.ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+            try:
+                self._known[arn] = self.ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+            except ClientError:
+                # A deleted revision still names its tasks' version as family:revision; the rest of the view stays.
+                self._known[arn] = {"taskDefinitionArn": arn, "containerDefinitions": []}
         return self._known[arn]
 
 
@@ -295,7 +301,15 @@ def read_targets(elbv2, target_group_arns: list[str], tasks: list[TaskState] = (
     task_by_ip = {t.private_ip: t.id for t in tasks if t.private_ip and t.last_status != "STOPPED"}
     targets = []
     for arn in target_group_arns:
-        for description in elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]:
+        try:
+            descriptions = elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TargetGroupNotFound":
+                raise
+            # A service can outlive its target group (a half-done cleanup): show that, and the other groups.
+            targets.append(TargetState(target_group_name(arn), "-", None, "missing", "TargetGroupNotFound"))
+            continue
+        for description in descriptions:
             target, health = description["Target"], description.get("TargetHealth", {})
             targets.append(TargetState(target_group=target_group_name(arn), target=target["Id"],
                                        port=target.get("Port"), state=health.get("State", "?"),

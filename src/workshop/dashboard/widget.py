@@ -24,7 +24,7 @@ from workshop.dashboard.state import (Snapshot, TaskDefinitions, Tables, read_sn
 
 MAX_TASKS = 10
 GOOD_WORDS = ("RUNNING", "HEALTHY", "healthy")
-BAD_WORDS = ("STOPPED", "UNHEALTHY", "unhealthy", "draining", "STOPPING")
+BAD_WORDS = ("STOPPED", "UNHEALTHY", "unhealthy", "draining", "STOPPING", "missing")
 CELL = re.compile(r"<td style='text-align:left'>([A-Za-z]+)</td>")
 
 
