@@ -69,6 +69,13 @@ def test_default_route_passes_the_whole_path_with_curl(apigw, target):
     assert '"path": "/deep/path"' in output and '"query": "q=1"' in output
 
 
+def test_a_disabled_endpoint_is_403_forbidden(apigw, target):
+    api = fx.http_api(apigw, {"$default": fx.http_proxy(target)})
+    apigw.update_api(ApiId=api["ApiId"], DisableExecuteApiEndpoint=True)
+    response = httpx.get(f"{api['ApiEndpoint']}/x")
+    assert response.status_code == 403 and response.content == b'{"message":"Forbidden"}'
+
+
 def test_binary_responses_pass_unchanged(apigw, target):
     api = fx.http_api(apigw, {"GET /binary": fx.http_proxy(f"{target}/binary")})
     response = httpx.get(f"{api['ApiEndpoint']}/binary")

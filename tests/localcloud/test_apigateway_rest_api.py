@@ -78,6 +78,14 @@ def test_unknown_path_is_403_missing_authentication_token(cloud, apigw):
     assert response.headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
 
 
+def test_a_disabled_endpoint_is_403_forbidden(cloud, apigw):
+    api = apigw.create_rest_api(name=fx.unique("rest"), disableExecuteApiEndpoint=True)["id"]
+    mock_method(apigw, api, "/health", "{}")
+    apigw.create_deployment(restApiId=api, stageName="dev")
+    response = httpx.get(f"{invoke_url(cloud, api, 'dev')}/health")
+    assert response.status_code == 403 and response.json() == {"message": "Forbidden"}
+
+
 def test_http_proxy_with_a_greedy_resource(cloud, apigw, target):
     api = apigw.create_rest_api(name=fx.unique("rest"))["id"]
     fx.rest_method(apigw, api, "/shop/{proxy+}", "ANY", type="HTTP_PROXY", integrationHttpMethod="ANY",

@@ -19,6 +19,7 @@ class GatewayResponse:
 # (HTTP API message, REST API message, REST x-amzn-ErrorType)
 ERRORS = {
     "not_found": (404, "Not Found", 403, "Missing Authentication Token", "MissingAuthenticationTokenException"),
+    "forbidden": (403, "Forbidden", 403, "Forbidden", "ForbiddenException"),  # the execute-api endpoint is disabled
     "function_error": (500, "Internal Server Error", 502, "Internal server error", None),
     "bad_function_output": (500, "Internal Server Error", 502, "Internal server error", None),
     "integration_failed": (500, "Internal Server Error", 500, "Internal server error", None),

@@ -59,6 +59,8 @@ class HttpApiHandler:
     async def _answer(self, api, request: IncomingRequest) -> GatewayResponse:
         def error(kind):
             return gateway_error(kind, HTTP_API, request.request_id)
+        if api.disable_execute_api_endpoint:
+            return error("forbidden")
         stage, path = select_stage(api, request.path)
         served = served_http_api(api, stage) if stage else None
         if served is None:

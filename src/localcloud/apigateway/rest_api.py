@@ -53,6 +53,8 @@ class RestApiHandler:
     async def _answer(self, rest_api, request: IncomingRequest) -> GatewayResponse:
         def error(kind):
             return gateway_error(kind, REST_API, request.request_id)
+        if rest_api.disableExecuteApiEndpoint:
+            return error("forbidden")
         segments = split_path(request.path)
         stage = rest_api.stages.get(segments[0]) if segments else None
         served = served_rest_api(rest_api, stage) if stage else None
