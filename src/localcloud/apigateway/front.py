@@ -22,6 +22,7 @@ class ApiFront:
     def __init__(self, dispatcher: Dispatcher):
         self._dispatcher = dispatcher
         self._servers: dict[str, asyncio.Server] = {}
+        self._writers: set[asyncio.StreamWriter] = set()  # open client connections, closed on shutdown
 
     async def serve(self, key: str, sock) -> None:
         self._servers[key] = await asyncio.start_server(functools.partial(self._connection, key), sock=sock)
@@ -31,12 +32,16 @@ class ApiFront:
             server.close()
 
     def close_all(self) -> None:
+        """Close every port and every open client connection (their tasks then end on their own)."""
         for key in list(self._servers):
             self.close(key)
+        for writer in list(self._writers):
+            writer.close()
 
     async def _connection(self, key: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         client_ip = writer.get_extra_info("peername")[0]
         local_port = writer.get_extra_info("sockname")[1]
+        self._writers.add(writer)
         try:
             while True:
                 try:
@@ -75,4 +80,5 @@ class ApiFront:
         except Exception:
             log.exception("API %s: connection failed", key)
         finally:
+            self._writers.discard(writer)
             writer.close()

@@ -59,6 +59,7 @@ class ApiGatewayPlane:
         self._loop.call_soon(ready.set)
         self._loop.run_forever()
         self._forget_everything()
+        self._loop.run_until_complete(asyncio.sleep(0.05))  # closed connections let their tasks finish cleanly
         pending = asyncio.all_tasks(self._loop)
         for task in pending:
             task.cancel()
