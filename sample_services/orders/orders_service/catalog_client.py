@@ -110,18 +110,17 @@ class CatalogClient:
                 failure = error
                 fields = {"attempt": attempt, "attempts": self.attempts, "error": error.detail}
                 log.warning("catalog call failed", extra={"fields": fields})
-        raise failure
+        tries = f"{self.attempts} attempt{'s' if self.attempts > 1 else ''}"
+        raise type(failure)(f"{failure.detail} ({tries}); try again later")
 
     def _reserve_once(self, url: str, quantity: int) -> Reservation:
         headers = {CORRELATION_HEADER: correlation_id.get()}
         try:
             response = self.http.put(url, json={"quantity": quantity}, headers=headers)
         except httpx.TimeoutException:
-            raise CatalogTimeout(f"Catalog did not answer within {self.timeout:g} s "
-                                 f"({self.attempts} attempts); try again later") from None
+            raise CatalogTimeout(f"Catalog did not answer within {self.timeout:g} s") from None
         except httpx.TransportError as error:
-            raise CatalogUnavailable(f"Catalog unreachable at {self.base_url} "
-                                     f"({type(error).__name__}: {error}); try again later") from None
+            raise CatalogUnavailable(f"Catalog unreachable at {self.base_url} ({type(error).__name__}: {error})") from None
         if response.status_code in (200, 201):
             return Reservation(**response.json())
         detail = detail_of(response)

@@ -4,7 +4,6 @@ queue) reacts in its own time, and orders does not wait for it (module 08's queu
 import json
 import logging
 from datetime import UTC, datetime
-from functools import cached_property
 
 import boto3
 from botocore.config import Config
@@ -32,11 +31,9 @@ def order_placed(order: dict, unit_price: float, correlation_id: str) -> dict:
 class OrderEvents:
     def __init__(self, topic_arn: str):
         self.topic_arn = topic_arn
-
-    @cached_property
-    def sns(self):
+        # Made once, here: requests publish from many threads, and creating clients is not thread-safe.
         # The topic's own region; AWS_ENDPOINT_URL and credentials come from the environment, as boto3 always reads.
-        return boto3.client("sns", region_name=self.topic_arn.split(":")[3], config=SNS_CONFIG)
+        self.sns = boto3.session.Session().client("sns", region_name=topic_arn.split(":")[3], config=SNS_CONFIG)
 
     def publish(self, event: dict) -> bool:
         """Publish `event`; a failure is logged and reported, never raised: the order is already committed."""

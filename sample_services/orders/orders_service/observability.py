@@ -79,18 +79,26 @@ def instrument(app: FastAPI, service: str, version: str) -> None:
     configure_logging(service, version)
     served_by = f"{service}/{version}/{socket.gethostname()}"
 
-    @app.middleware("http")
-    async def correlate_and_log(request: Request, call_next):
-        token = correlation_id.set(incoming_correlation_id(request))
+    async def serve_and_log(request: Request, call_next):
         started = time.perf_counter()
         try:
             response = await call_next(request)
-            response.headers[CORRELATION_HEADER] = correlation_id.get()
-            response.headers["X-Served-By"] = served_by
-            if request.url.path not in QUIET_PATHS:
-                fields = {"method": request.method, "path": request.url.path, "status": response.status_code,
-                          "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
-                log.info("request", extra={"fields": fields})
-            return response
+        except Exception:
+            # Logged here, with the correlation id, before the server turns it into a bare 500.
+            log.exception("request failed", extra={"fields": {"method": request.method, "path": request.url.path}})
+            raise
+        response.headers[CORRELATION_HEADER] = correlation_id.get()
+        response.headers["X-Served-By"] = served_by
+        if request.url.path not in QUIET_PATHS:
+            fields = {"method": request.method, "path": request.url.path, "status": response.status_code,
+                      "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
+            log.info("request", extra={"fields": fields})
+        return response
+
+    @app.middleware("http")
+    async def correlate_and_log(request: Request, call_next):
+        token = correlation_id.set(incoming_correlation_id(request))
+        try:
+            return await serve_and_log(request, call_next)
         finally:
             correlation_id.reset(token)

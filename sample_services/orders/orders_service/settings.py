@@ -42,6 +42,8 @@ class Settings:
             raise ValueError(f"CATALOG_BREAKER_FAILURES must be 1 or more; got {self.catalog_breaker_failures}")
         if self.catalog_breaker_reset_seconds <= 0:
             raise ValueError(f"CATALOG_BREAKER_RESET_SECONDS must be more than 0; got {self.catalog_breaker_reset_seconds}")
+        if self.catalog_url and not self.catalog_url.startswith(("http://", "https://")):
+            raise ValueError(f"CATALOG_URL must start with http:// or https://; got {self.catalog_url!r}")
         arn = self.order_events_topic_arn
         if arn and not (arn.startswith("arn:") and len(arn.split(":")) == 6 and arn.split(":")[2] == "sns"):
             raise ValueError(f"ORDER_EVENTS_TOPIC_ARN must be an SNS topic ARN like "

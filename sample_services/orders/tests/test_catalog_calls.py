@@ -19,7 +19,7 @@ def test_catalog_errors_are_retried_a_bounded_number_of_times(client, catalog):
     catalog.behaviour = "errors"
     response = client.post("/orders", json=ORDER)
     assert response.status_code == 503
-    assert response.json() == {"detail": "Catalog answered 500: Injected fault"}
+    assert response.json() == {"detail": "Catalog answered 500: Injected fault (3 attempts); try again later"}
     assert len(catalog.calls) == 3  # the first attempt and CATALOG_RETRIES=2 retries
     assert client.get("/orders").json() == []
 

@@ -76,3 +76,8 @@ def test_catalog_settings_come_from_the_environment():
 def test_a_bad_setting_fails_at_start_with_the_fix(environ, message):
     with pytest.raises(ValueError, match=message):
         Settings.from_env(environ)
+
+
+def test_catalog_url_must_be_a_url():
+    with pytest.raises(ValueError, match="CATALOG_URL must start with http:// or https://; got 'catalog:8000'"):
+        Settings.from_env({"CATALOG_URL": "catalog:8000"})

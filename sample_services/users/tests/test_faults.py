@@ -54,13 +54,13 @@ def test_a_rate_of_zero_affects_no_request(client):
     assert {client.get("/users").status_code for _ in range(5)} == {200}
 
 
-def test_slow_makes_a_request_wait_without_blocking_the_event_loop(client, monkeypatch):
+def test_slow_makes_each_request_wait(client, monkeypatch):
     waited = []
 
-    async def fake_sleep(seconds):
+    async def record_wait(seconds):
         waited.append(seconds)
 
-    monkeypatch.setattr(faults.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(faults, "slow_down", record_wait)
     client.put("/admin/faults", json={"mode": "slow", "seconds": 0.3})
     assert client.get("/users/1").status_code == 200
     assert waited == [0.3]

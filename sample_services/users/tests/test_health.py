@@ -53,3 +53,21 @@ def test_health_checks_are_not_logged(client, caplog):
     with caplog.at_level(logging.INFO, logger="users_service"):
         client.get("/health")
     assert [r for r in caplog.records if r.getMessage() == "request"] == []
+
+
+def test_an_unhandled_error_is_logged_with_its_correlation_id(settings, caplog):
+    from fastapi.testclient import TestClient
+
+    from users_service.db import get_db
+    from users_service.main import create_app
+
+    def broken_db():
+        raise RuntimeError("disk on fire")
+
+    app = create_app(settings)
+    app.dependency_overrides[get_db] = broken_db
+    with TestClient(app, raise_server_exceptions=False) as client, caplog.at_level(logging.INFO, "users_service"):
+        assert client.get("/users/1", headers={"X-Correlation-Id": "req-500"}).status_code == 500
+    [record] = [r for r in caplog.records if r.getMessage() == "request failed"]
+    assert (record.correlation_id, record.fields["path"]) == ("req-500", "/users/1")
+    assert "disk on fire" in json.loads(logging.getLogger("users_service").handlers[0].formatter.format(record))["error"]

@@ -61,6 +61,11 @@ def set_fault(fault: FaultSwitch, request: Request):
     return fault
 
 
+async def slow_down(seconds: float) -> None:
+    """An await, not time.sleep: only this request waits, the rest of the service keeps answering."""
+    await asyncio.sleep(seconds)
+
+
 async def inject_fault(request: Request) -> None:
     """Dependency of the service's own routes (not /health, not /admin): apply the switch to this request."""
     fault: FaultSwitch = request.app.state.fault
@@ -70,7 +75,6 @@ async def inject_fault(request: Request) -> None:
         log.critical("fault switch: crashing the process", extra={"fields": {"path": request.url.path}})
         exit_process(1)
     elif fault.mode == "slow":
-        # An await, not time.sleep: only this request waits, the rest of the service keeps answering.
-        await asyncio.sleep(fault.seconds)
+        await slow_down(fault.seconds)
     elif fault.mode == "errors":
         raise HTTPException(500, "Injected fault: this service answers errors; PUT /admin/faults {\"mode\": \"off\"} ends it")
