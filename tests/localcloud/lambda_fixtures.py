@@ -126,7 +126,11 @@ def log_messages(cloud, name: str) -> list[str]:
     logs = client(cloud, "logs")
     group = f"/aws/lambda/{name}"
     messages = []
-    for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]:
+    try:
+        streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    except logs.exceptions.ResourceNotFoundException:
+        return []  # no environment started yet
+    for stream in streams:
         events = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])["events"]
         messages += [event["message"] for event in events]
     return messages

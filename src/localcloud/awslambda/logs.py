@@ -185,6 +185,8 @@ class LogFlusher:
                 if self._stopping and not self._queue:
                     return
                 _, sandbox, entry = self._queue.pop(0)
+            if entry.closed.is_set():
+                continue  # the next invocation's START already wrote it
             try:
                 sandbox.log.wait_for_output(entry, SETTLE_S, SETTLE_S, 4 * SETTLE_S)
                 sandbox.refresh_memory()

@@ -92,7 +92,8 @@ def _local_image(fn, image_uri: str):
         return None
     image_id = {"imageDigest": match["digest"]} if match["digest"] else {"imageTag": match["tag"] or "latest"}
     try:
-        images = plane.cloud.backend("ecr").batch_get_image(match["repository"], [image_id])["images"]
+        images = plane.cloud.backend("ecr").batch_get_image(repository_name=match["repository"],
+                                                           image_ids=[image_id])["images"]
     except Exception:
         return None
     return images[0] if images else None

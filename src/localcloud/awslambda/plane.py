@@ -83,6 +83,8 @@ class LambdaPlane:
         """One synchronous invoke of moto's function version `fn`; `wait_for_log` waits for the last output lines
         so the tail is complete (LogType=Tail)."""
         payload = validate_payload(payload)
+        if self._stopping.is_set():
+            raise LambdaInvokeError("The local cloud is stopping; start it again to invoke functions.")
         try:
             spec = spec_of(fn)
         except UnsupportedFunction as unsupported:

@@ -10,7 +10,7 @@ import uuid
 
 import docker
 
-from localcloud.awslambda import calls, container_spec
+from localcloud.awslambda import calls, container_spec, memory
 from localcloud.awslambda.logs import EnvironmentLog, report_line
 from localcloud.awslambda.runtime_api import Next, RuntimeApiServer
 
@@ -154,9 +154,7 @@ class Sandbox:
         if self.container is None or self.closing.is_set():
             return
         with contextlib.suppress(Exception):
-            stats = self.cloud.docker.api.stats(self.container.id, stream=False, one_shot=True)
-            memory = stats.get("memory_stats") or {}
-            peak = memory.get("max_usage") or memory.get("usage")
+            peak = memory.peak_bytes(self.cloud.docker.api, self.container.id)
             if peak:
                 self.max_memory_mb = max(1, round(peak / 2**20))
 
