@@ -1,5 +1,6 @@
 """Each moto (5.2.5) API Gateway behaviour the local cloud fixes, named after the behaviour, through boto3."""
 import json
+import subprocess
 import uuid
 
 import botocore.exceptions
@@ -10,6 +11,7 @@ import localcloud
 from localcloud.apigateway import ApiGatewayPlane
 from localcloud.config import Config
 from tests.localcloud import apigateway_fixtures as fx
+from tests.localcloud.elbv2_fixtures import AWS_CLI
 
 pytestmark = pytest.mark.docker
 
@@ -135,3 +137,14 @@ def test_create_rest_api_drops_binary_media_types(v1):
     api = v1.create_rest_api(name=fx.unique("rest"), binaryMediaTypes=["image/png", "application/octet-stream"])
     assert api["binaryMediaTypes"] == ["image/png", "application/octet-stream"]
     assert v1.get_rest_api(restApiId=api["id"])["binaryMediaTypes"] == ["image/png", "application/octet-stream"]
+
+
+def test_http_api_create_deployment_with_the_aws_cli(cloud, v2):
+    api = v2.create_api(Name=fx.unique("api"), ProtocolType="HTTP")
+    v2.create_stage(ApiId=api["ApiId"], StageName="prod")
+    environment = {**cloud.config.client_environment(), "PATH": "/usr/bin:/bin"}
+    created = subprocess.run([AWS_CLI, "apigatewayv2", "create-deployment", "--api-id", api["ApiId"],
+                              "--stage-name", "prod", "--output", "json"],
+                             capture_output=True, text=True, check=True, env=environment)
+    deployment = json.loads(created.stdout)["DeploymentId"]
+    assert v2.get_stage(ApiId=api["ApiId"], StageName="prod")["DeploymentId"] == deployment
