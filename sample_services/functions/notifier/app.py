@@ -53,9 +53,9 @@ def order_placed_in(record: dict) -> dict:
     """The OrderPlaced event in an SQS record, whether SNS wrapped it in its envelope or delivered it raw."""
     where = f"SQS message {record.get('messageId', '?')}"
     try:
-        message = parse_json(record["body"], where)
+        message = parse_json(record["body"], "the body")
         if message.get("Type") == "Notification" and "Message" in message:
-            message = parse_json(message["Message"], f"{where}: the SNS envelope's Message")
+            message = parse_json(message["Message"], "the SNS envelope's Message")
         return order_placed(message)
     except (KeyError, AttributeError, MalformedMessage) as error:
         raise MalformedMessage(f"{where} is not an OrderPlaced event: {error}") from None

@@ -56,11 +56,11 @@ def test_a_batch_confirms_every_order(notifier, capsys):
 
 
 @pytest.mark.parametrize("body, reason", [
-    ("not json", "SQS message m-2 is not JSON: 'not json'"),
+    ("not json", "the body is not JSON: 'not json'"),
     (json.dumps({"Type": "Notification", "Message": "{oops"}), "the SNS envelope's Message is not JSON"),
     (json.dumps({**ORDER_PLACED, "type": "OrderShipped"}), "type is 'OrderShipped', not 'OrderPlaced'"),
     (json.dumps({**ORDER_PLACED, "order_id": "seven"}), "order_id must be a number; got 'seven'"),
-    (json.dumps([1, 2]), "SQS message m-2 is JSON but not an object"),
+    (json.dumps([1, 2]), "the body is JSON but not an object"),
 ])
 def test_a_malformed_message_raises_so_the_batch_stays_in_the_queue(notifier, capsys, body, reason):
     with pytest.raises(notifier.MalformedMessage, match="SQS message m-2 is not an OrderPlaced event") as raised:
