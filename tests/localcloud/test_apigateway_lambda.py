@@ -1,6 +1,5 @@
 """API Gateway → Lambda for real: proxy events reach handlers in containers, their answers become HTTP responses."""
 import base64
-import json
 
 import httpx
 import pytest

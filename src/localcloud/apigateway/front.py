@@ -11,8 +11,6 @@ from localcloud.elbv2 import wire
 log = logging.getLogger(__name__)
 
 IDLE_TIMEOUT_S = 60.0
-# An HTTP API takes 10 MB, a REST API 10 MB as well: larger requests are refused before reaching the integration.
-MAX_BODY_BYTES = 10 * 1024 * 1024
 
 # Given a port's key (an API id), an async function answering one request, or None once the API is gone.
 Dispatcher = Callable[[str], Callable | None]

@@ -53,8 +53,6 @@ class LambdaCaller:
         except TimeoutError as error:
             raise IntegrationTimedOut(f"{function} did not answer in {timeout_s:g} s") from error
         except Exception as error:  # not found, throttled, …: API Gateway reports any of them as its own error
-            if isinstance(error, IntegrationTimedOut):
-                raise
             raise IntegrationFailed(f"{function}: {error}") from error
 
     def close(self) -> None:
