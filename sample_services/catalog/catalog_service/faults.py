@@ -77,4 +77,4 @@ async def inject_fault(request: Request) -> None:
     elif fault.mode == "slow":
         await slow_down(fault.seconds)
     elif fault.mode == "errors":
-        raise HTTPException(500, "Injected fault: this service answers errors; PUT /admin/faults {\"mode\": \"off\"} ends it")
+        raise HTTPException(500, 'Injected fault: this service answers errors until PUT /admin/faults {"mode": "off"}')

@@ -28,12 +28,13 @@ def test_a_given_correlation_id_is_returned_and_logged(client, caplog):
     assert response.headers["X-Correlation-Id"] == "req-42"
     [line] = [r for r in caplog.records if r.getMessage() == "request"]
     assert line.correlation_id == "req-42"
-    assert line.fields == {"method": "GET", "path": "/catalog/books/1", "status": 200, "duration_ms": line.fields["duration_ms"]}
+    assert (line.fields["method"], line.fields["path"], line.fields["status"]) == ("GET", "/catalog/books/1", 200)
 
 
 def test_a_missing_or_unusable_correlation_id_is_replaced_by_a_new_one(client):
     first = client.get("/catalog/books").headers["X-Correlation-Id"]
-    second = client.get("/catalog/books", headers={"X-Correlation-Id": "bad id\twith spaces"}).headers["X-Correlation-Id"]
+    unusable = {"X-Correlation-Id": "bad id\twith spaces"}
+    second = client.get("/catalog/books", headers=unusable).headers["X-Correlation-Id"]
     assert len(first) == len(second) == 32 and first != second
 
 

@@ -120,7 +120,8 @@ class CatalogClient:
         except httpx.TimeoutException:
             raise CatalogTimeout(f"Catalog did not answer within {self.timeout:g} s") from None
         except httpx.TransportError as error:
-            raise CatalogUnavailable(f"Catalog unreachable at {self.base_url} ({type(error).__name__}: {error})") from None
+            reason = f"{type(error).__name__}: {error}"
+            raise CatalogUnavailable(f"Catalog unreachable at {self.base_url} ({reason})") from None
         if response.status_code in (200, 201):
             return Reservation(**response.json())
         detail = detail_of(response)

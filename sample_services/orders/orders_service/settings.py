@@ -41,7 +41,8 @@ class Settings:
         if self.catalog_breaker_failures < 1:
             raise ValueError(f"CATALOG_BREAKER_FAILURES must be 1 or more; got {self.catalog_breaker_failures}")
         if self.catalog_breaker_reset_seconds <= 0:
-            raise ValueError(f"CATALOG_BREAKER_RESET_SECONDS must be more than 0; got {self.catalog_breaker_reset_seconds}")
+            raise ValueError(
+                f"CATALOG_BREAKER_RESET_SECONDS must be more than 0; got {self.catalog_breaker_reset_seconds}")
         if self.catalog_url and not self.catalog_url.startswith(("http://", "https://")):
             raise ValueError(f"CATALOG_URL must start with http:// or https://; got {self.catalog_url!r}")
         arn = self.order_events_topic_arn

@@ -28,12 +28,13 @@ def test_a_given_correlation_id_is_returned_and_logged(client, caplog):
     assert response.headers["X-Correlation-Id"] == "req-42"
     [line] = [r for r in caplog.records if r.getMessage() == "request"]
     assert line.correlation_id == "req-42"
-    assert line.fields == {"method": "GET", "path": "/users/1", "status": 200, "duration_ms": line.fields["duration_ms"]}
+    assert (line.fields["method"], line.fields["path"], line.fields["status"]) == ("GET", "/users/1", 200)
 
 
 def test_a_missing_or_unusable_correlation_id_is_replaced_by_a_new_one(client):
     first = client.get("/users").headers["X-Correlation-Id"]
-    second = client.get("/users", headers={"X-Correlation-Id": "bad id\twith spaces"}).headers["X-Correlation-Id"]
+    unusable = {"X-Correlation-Id": "bad id\twith spaces"}
+    second = client.get("/users", headers=unusable).headers["X-Correlation-Id"]
     assert len(first) == len(second) == 32 and first != second
 
 
@@ -70,4 +71,5 @@ def test_an_unhandled_error_is_logged_with_its_correlation_id(settings, caplog):
         assert client.get("/users/1", headers={"X-Correlation-Id": "req-500"}).status_code == 500
     [record] = [r for r in caplog.records if r.getMessage() == "request failed"]
     assert (record.correlation_id, record.fields["path"]) == ("req-500", "/users/1")
-    assert "disk on fire" in json.loads(logging.getLogger("users_service").handlers[0].formatter.format(record))["error"]
+    [handler] = logging.getLogger("users_service").handlers
+    assert "disk on fire" in json.loads(handler.formatter.format(record))["error"]

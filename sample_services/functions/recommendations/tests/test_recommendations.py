@@ -93,7 +93,8 @@ def test_a_catalog_url_that_is_not_the_catalog_is_502(recommendations, catalog, 
     monkeypatch.setenv("CATALOG_URL", catalog["url"] + "/elsewhere")
     response = recommendations.handler(api_event("1"), None)
     assert response["statusCode"] == 502
-    assert json.loads(response["body"]) == {"message": f"Catalog answered 404 at {catalog['url']}/elsewhere/catalog/books"}
+    expected = f"Catalog answered 404 at {catalog['url']}/elsewhere/catalog/books"
+    assert json.loads(response["body"]) == {"message": expected}
 
 
 def test_without_a_catalog_address_the_answer_says_what_to_set(recommendations, monkeypatch):
