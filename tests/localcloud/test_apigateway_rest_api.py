@@ -168,3 +168,15 @@ def test_api_key_required_is_said_to_be_not_enforced(cloud, apigw):
         warnings.simplefilter("always")
         assert httpx.get(f"{invoke_url(cloud, api, 'dev')}/keyed").status_code == 200
     assert any(issubclass(w.category, NotEnforcedLocally) and "API keys" in str(w.message) for w in caught)
+
+
+def test_a_resource_policy_is_said_to_be_not_enforced(cloud, apigw):
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "*"}]})
+    api = apigw.create_rest_api(name=fx.unique("rest"), policy=policy)["id"]
+    mock_method(apigw, api, "/open", "{}")
+    apigw.create_deployment(restApiId=api, stageName="dev")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert httpx.get(f"{invoke_url(cloud, api, 'dev')}/open").status_code == 200
+    assert any(issubclass(w.category, NotEnforcedLocally) and "resource policies" in str(w.message) for w in caught)

@@ -149,6 +149,10 @@ class RestApiHandler:
         kind = method.get("authorizationType") or "NONE"
         if kind in UNENFORCED_AUTHORIZATION:
             self._notices.notice(rest_api.id, UNENFORCED_AUTHORIZATION[kind], "requests pass without being checked")
+        if method.get("requestValidatorId"):
+            self._notices.notice(rest_api.id, "request validators", "requests reach the integration unvalidated")
+        if rest_api.policy:
+            self._notices.notice(rest_api.id, "resource policies", "requests pass whatever the policy says")
         if method.get("apiKeyRequired"):
             self._notices.notice(rest_api.id, "API keys and usage plans", "requests pass without an API key")
         if stage.cache_cluster_enabled or any((settings or {}).get("cachingEnabled")
