@@ -4,6 +4,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from moto import settings as moto_settings
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -27,6 +28,8 @@ class ControlPlane:
         return self._server.server_address[1]
 
     def start(self) -> None:
+        # moto knows no AWS managed IAM policies unless asked; ECS's task execution role needs one attached.
+        moto_settings.default_user_config.setdefault("iam", {})["load_aws_managed_policies"] = True
         self._thread.start()
 
     def stop(self) -> None:

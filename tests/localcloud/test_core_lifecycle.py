@@ -1,4 +1,5 @@
 """The local cloud's lifecycle: up, status, reset, down — and nothing left behind."""
+import json
 import os
 import subprocess
 import sys
@@ -102,3 +103,15 @@ def test_reset_without_a_running_cloud_is_a_clear_error(cli_env):
     result = run_cli("reset", env=cli_env)
     assert result.returncode == 1
     assert "no local cloud answers" in result.stderr
+
+
+def test_aws_managed_policies_are_attachable_though_moto_loads_none_by_default():
+    with localcloud.running(Config(port=0, instance=f"t-iam-{uuid.uuid4().hex[:8]}"), data_planes=[]) as cloud:
+        iam = boto3.client("iam", endpoint_url=cloud.config.endpoint_url, region_name=cloud.config.region,
+                           aws_access_key_id="any", aws_secret_access_key="any")
+        iam.create_role(RoleName="execution", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+        policy = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+        iam.attach_role_policy(RoleName="execution", PolicyArn=policy)
+        attached = iam.list_attached_role_policies(RoleName="execution")["AttachedPolicies"]
+        assert [p["PolicyArn"] for p in attached] == [policy]
+        cloud.reset()

@@ -120,3 +120,14 @@ def test_service_load_balancer_port_must_exist_in_the_task_definition(cloud, ecs
                            loadBalancers=[{"targetGroupArn": group, "containerName": "web", "containerPort": 80}])
     assert raised.value.response["Error"]["Code"] == "InvalidParameterException"
     assert raised.value.response["Error"]["Message"] == "The container web did not have a container port 80 defined."
+
+
+def test_awsvpc_task_in_a_vpc_without_dns_hostnames_runs(cloud, ecs):
+    ec2 = client(cloud, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]  # DNS hostnames off, as for every new VPC
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.77.1.0/24")["Subnet"]["SubnetId"]
+    task_definition = register_fargate(ecs, "no-dns-hostnames", [web_container()])
+    task_arn = ecs.run_task(cluster=CLUSTER, taskDefinition=task_definition, launchType="FARGATE",
+                            networkConfiguration=awsvpc(subnet))["tasks"][0]["taskArn"]
+    fast("tasks_running", ecs)(cluster=CLUSTER, tasks=[task_arn])
+    ecs.stop_task(cluster=CLUSTER, task=task_arn)

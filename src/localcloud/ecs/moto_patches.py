@@ -9,6 +9,7 @@ from typing import Any
 from moto.core.utils import utcnow
 from moto.ec2 import ec2_backends
 from moto.ec2.exceptions import InvalidSubnetIdError
+from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 from moto.ecs import models, responses
 from moto.ecs.exceptions import EcsClientException, InvalidParameterException
 from moto.moto_api._internal import mock_random
@@ -112,6 +113,12 @@ def stop_task_leaves_the_stopping_to_the_data_plane() -> None:
 
 
 # --- 500s on valid input --------------------------------------------------------------------------------------------
+
+def awsvpc_task_in_a_vpc_without_dns_hostnames() -> None:
+    # moto sets an ENI's private_dns_name only when its VPC has DNS hostnames on; ECS reads it anyway (AttributeError).
+    if not hasattr(NetworkInterface, "private_dns_name"):
+        NetworkInterface.private_dns_name = None
+
 
 def task_memory_only_at_task_level() -> None:
     # moto adds each container's memory into the task's needs: a container without one (Fargate) is a TypeError.
@@ -308,7 +315,7 @@ def service_load_balancer_port_must_exist() -> None:
     _wrap(Backend, "create_service", make)
 
 
-FIXES = (task_status_is_not_advanced_by_describe, task_starts_provisioning_with_one_container_per_definition,
+FIXES = (task_status_is_not_advanced_by_describe, awsvpc_task_in_a_vpc_without_dns_hostnames, task_starts_provisioning_with_one_container_per_definition,
          stop_task_leaves_the_stopping_to_the_data_plane, task_memory_only_at_task_level, run_task_on_the_engine,
          list_tasks_filters_by_service_name, create_service_with_awsvpc_and_deployment_configuration,
          update_service_starts_a_deployment, delete_service_wakes_the_scheduler, awsvpc_port_mappings_must_match,
