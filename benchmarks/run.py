@@ -19,6 +19,7 @@ SUITES = {
     "ecr": "benchmarks.localcloud_ecr",
     "ecs": "benchmarks.localcloud_ecs",
     "elbv2": "benchmarks.localcloud_elbv2",
+    "lambda": "benchmarks.localcloud_lambda",
     "apigateway": "benchmarks.localcloud_apigateway",
     "dashboard": "benchmarks.dashboard",
     # Slowest last: debootstrap of a whole root filesystem per repeat.

@@ -1,4 +1,6 @@
 """A snapshot of what one function version runs, taken from moto's model; a change of revision replaces containers."""
+import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -33,10 +35,10 @@ class FunctionSpec:
     code_sha256: str
     code_zip: bytes = field(repr=False, default=b"")
 
-    @property
+    @functools.cached_property
     def revision(self) -> str:
         """Everything that, when changed, must not be served by a container started before the change."""
-        facts = {key: value for key, value in self.__dict__.items() if key != "code_zip"}
+        facts = {field.name: getattr(self, field.name) for field in dataclasses.fields(self) if field.name != "code_zip"}
         return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
     @property

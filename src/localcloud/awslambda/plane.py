@@ -1,4 +1,5 @@
 """LambdaPlane: invokes run moto's functions in warm containers; a reaper retires stale and idle environments."""
+import contextlib
 import json
 import logging
 import os
@@ -6,11 +7,13 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import docker
 from moto.awslambda.exceptions import UnknownFunctionException
 
 from localcloud.awslambda import moto_patches
 from localcloud.awslambda.calls import Call, error_document
 from localcloud.awslambda.concurrency import ConcurrencyLimits
+from localcloud.awslambda.container_spec import PART
 from localcloud.awslambda.endpoint_relay import EndpointRelay
 from localcloud.awslambda.event_sources import SqsPoller
 from localcloud.awslambda.function_spec import UnsupportedFunction, spec_of
@@ -18,6 +21,7 @@ from localcloud.awslambda.invocation import (FunctionNotFound, InvalidRequestCon
                                              Throttled)
 from localcloud.awslambda.logs import LogFlusher
 from localcloud.awslambda.pool import FunctionPool
+from localcloud.config import MANAGED_LABEL, PART_LABEL
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +44,7 @@ class LambdaPlane:
 
     def __init__(self):
         self.cloud = None
-        self.max_environments = int(setting("LOCALCLOUD_LAMBDA_MAX_ENVIRONMENTS", 16))  # per function
+        self.max_environments = int(setting("LOCALCLOUD_LAMBDA_MAX_ENVIRONMENTS", 10))  # per function
         self.idle_s = setting("LOCALCLOUD_LAMBDA_IDLE_SECONDS", 300)  # AWS keeps idle environments minutes too
         self.concurrency = ConcurrencyLimits()
         self.aws_endpoint_url: str | None = None
@@ -218,13 +222,26 @@ class LambdaPlane:
         self._stopping.set()
         self._sqs.stop()
         self._reaper.join()
+        self.starter.shutdown(wait=True, cancel_futures=True)  # no environment is half-created past this
         self._close_pools()
         self._async.shutdown(wait=True, cancel_futures=True)
-        self.starter.shutdown(wait=True, cancel_futures=True)
-        self._close_pools()  # any environment that was starting while we closed
+        self._remove_containers()
         self._flusher.stop()
         self._relay.close()
         self._reaper = None
+
+    def _remove_containers(self, timeout_s: float = 15.0) -> None:
+        """Every function container gone before the cloud removes its network (closes run in threads too)."""
+        selector = {"label": [f"{MANAGED_LABEL}={self.cloud.config.instance}", f"{PART_LABEL}={PART}"]}
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            remaining = self.cloud.docker.api.containers(all=True, filters=selector)
+            if not remaining:
+                return
+            for summary in remaining:
+                with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+                    self.cloud.docker.api.remove_container(summary["Id"], force=True)
+            time.sleep(0.1)
 
     def reset(self) -> None:
         self._close_pools()

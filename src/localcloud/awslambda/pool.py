@@ -66,6 +66,8 @@ class FunctionPool:
     def _start_sandbox(self) -> None:
         sandbox = Sandbox(self, self.plane.cloud, self.plane.aws_endpoint_url)
         try:
+            if self.retired:
+                return  # closed (or the cloud stopping) while this start waited its turn
             self._ensure_image()
             with self._lock:
                 self.sandboxes.add(sandbox)
