@@ -63,6 +63,15 @@ def test_a_result_that_is_not_json_is_a_marshal_error(cloud, function):
     assert json.loads(response["Body"])["errorType"] == "Runtime.MarshalError"
 
 
+def test_a_handler_that_cannot_be_imported_returns_the_init_error(cloud):
+    name = unique("broken")
+    create_function(cloud, name, code="import no_such_module\n")
+    response = invoke(cloud, name, {})
+    error = json.loads(response["Body"])
+    assert response["FunctionError"] == "Unhandled"
+    assert error["errorType"] == "Runtime.ImportModuleError" and "no_such_module" in error["errorMessage"]
+
+
 def test_a_payload_that_is_not_json_is_refused(cloud, function):
     with pytest.raises(ClientError) as caught:
         client(cloud, "lambda").invoke(FunctionName=function, Payload=b"{not json")
