@@ -58,3 +58,15 @@ def test_invoking_an_unknown_function_is_resource_not_found(cloud):
 def create_role(cloud) -> str:
     from tests.localcloud.lambda_fixtures import role_arn
     return role_arn(cloud)
+
+
+def test_invoke_with_a_qualifier_runs_that_version_not_latest(cloud):
+    name = unique("versions")
+    create_function(cloud, name, code="def handler(event, context):\n    return 'one'\n")
+    lam = client(cloud, "lambda")
+    version = lam.publish_version(FunctionName=name)["Version"]
+    lam.update_function_code(FunctionName=name, ZipFile=zipped({"app.py": "def handler(e, c):\n    return 'two'\n"}))
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    for qualifier, expected, executed in ((None, "two", "$LATEST"), (version, "one", version), ("live", "one", version)):
+        response = lam.invoke(FunctionName=name, Payload=b"{}", **({"Qualifier": qualifier} if qualifier else {}))
+        assert (json.loads(response["Payload"].read()), response["ExecutedVersion"]) == (expected, executed)

@@ -9,6 +9,7 @@ import threading
 
 from moto.awslambda import models
 from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.responses import LambdaResponse
 from moto.core.utils import iso_8601_datetime_with_nanoseconds
 from moto.sqs import models as sqs_models
 
@@ -36,6 +37,7 @@ def apply() -> None:
             return
         _applied = True
     invoke_runs_in_images_it_pulls_one_container_per_call()
+    invoke_ignores_the_qualifier()
     image_uri_with_a_registry_port_is_hashed_not_resolved()
     update_leaves_last_modified_unchanged()
     update_configuration_ignores_image_config()
@@ -78,6 +80,18 @@ def invoke_runs_in_images_it_pulls_one_container_per_call() -> None:
             return outcome.payload
         return invoke
     _wrap(models.LambdaFunction, "invoke", make)
+
+
+def invoke_ignores_the_qualifier() -> None:
+    # moto reads the query parameter `qualifier`; clients send `Qualifier`, so every invoke ran $LATEST.
+    def make(original):
+        def invoke(response):
+            qualifier = response.querystring.get("Qualifier")
+            if qualifier and "qualifier" not in response.querystring:
+                response.querystring["qualifier"] = qualifier
+            return original(response)
+        return invoke
+    _wrap(LambdaResponse, "invoke", make)
 
 
 def _local_image(fn, image_uri: str):
