@@ -52,7 +52,8 @@ def pushed_image(cloud):
         digest = client(cloud, "ecr").describe_images(repositoryName=repository)["imageDetails"][0]["imageDigest"]
         yield f"{uri}:v1", digest
     finally:
-        engine.images.remove(f"{uri}:v1", force=True)
+        for image in engine.images.list(filters={"label": "localcloud.test-image=lambda"}):
+            engine.images.remove(image.id, force=True)
 
 
 @pytest.fixture(scope="module")
