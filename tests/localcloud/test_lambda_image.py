@@ -52,6 +52,7 @@ def pushed_image(cloud):
         digest = client(cloud, "ecr").describe_images(repositoryName=repository)["imageDetails"][0]["imageDigest"]
         yield f"{uri}:v1", digest
     finally:
+        cloud.part("lambda").reset()  # the function's containers use the image
         for image in engine.images.list(filters={"label": "localcloud.test-image=lambda"}):
             engine.images.remove(image.id, force=True)
 
