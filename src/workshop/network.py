@@ -36,6 +36,9 @@ def ensure_vpc(ec2, session) -> str:
         return found[0]["VpcId"]
     vpc_id = ec2.create_vpc(CidrBlock=VPC_CIDR, TagSpecifications=_tag_spec(session, "vpc", name))["Vpc"]["VpcId"]
     ec2.get_waiter("vpc_available").wait(VpcIds=[vpc_id])
+    # Cloud Map's private DNS names (catalog.bookshop.local) need both.
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsSupport={"Value": True})
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
     return vpc_id
 
 
