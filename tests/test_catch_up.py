@@ -1,0 +1,46 @@
+"""catch_up builds a later module's starting point in a real local cloud, and a second run changes nothing."""
+import uuid
+
+import pytest
+
+import localcloud
+from localcloud.config import Config
+from workshop.catch_up import catch_up
+from workshop.deploy import SERVICES, repository_name
+from workshop.session import Session
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module")
+def session(monkeypatch_module):
+    with localcloud.running(Config(port=0, instance=f"t-catch-up-{uuid.uuid4().hex[:8]}")) as cloud:
+        for name, value in cloud.config.client_environment().items():
+            monkeypatch_module.setenv(name, value)
+        try:
+            yield Session(mode="local", region=cloud.config.region, account=cloud.config.account_id,
+                          prefix=f"t{uuid.uuid4().hex[:6]}")
+        finally:
+            cloud.reset()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def test_module_05_starts_with_every_image_in_ecr_and_a_second_run_pushes_nothing(session):
+    first = catch_up("05", session)
+    assert [line.split(":")[0] for line in first] == list(SERVICES)
+    ecr = session.client("ecr")
+    for service in SERVICES:
+        images = ecr.describe_images(repositoryName=repository_name(session, service))["imageDetails"]
+        assert [image["imageTags"] for image in images] == [["1.0"]]
+    again = catch_up("05", session)
+    assert all("already in ECR" in line for line in again)
+
+
+def test_an_unknown_module_is_refused_with_the_known_ones():
+    with pytest.raises(ValueError, match="no module '42'"):
+        catch_up("42", None)
