@@ -3,9 +3,7 @@
 The data plane attaches itself here so that the fixes that need it (loopback endpoints) can ask it; with no plane
 attached for a backend, moto behaves as it always did (apart from the operations it lacks, which are added).
 """
-import functools
 import json
-import threading
 from urllib.parse import unquote
 
 import moto.apigateway.urls as rest_urls
@@ -19,6 +17,7 @@ from moto.apigatewayv2.responses import ApiGatewayV2Response
 from localcloud.apigateway.deployments import (SNAPSHOT_ATTRIBUTE, HttpApiDeployment, http_api_deployments,
                                                rest_api_snapshot)
 from localcloud.attached_planes import AttachedPlanes
+from localcloud.moto_patching import applied_once, wrap as _wrap
 
 
 
@@ -29,18 +28,12 @@ class DeploymentNotFound(APIGatewayV2Error):
         super().__init__("NotFoundException", f"Invalid Deployment identifier specified {deployment_id}")
 
 
-_lock = threading.Lock()
-_applied = False
 _attached = AttachedPlanes()
 attach, detach, plane_for = _attached.attach, _attached.detach, _attached.plane_for
 
 
+@applied_once
 def apply() -> None:
-    global _applied
-    with _lock:
-        if _applied:
-            return
-        _applied = True
     fix_api_endpoint_resolves_nowhere()
     fix_rest_api_has_no_local_endpoint()
     fix_create_api_ignores_target()
@@ -52,9 +45,6 @@ def apply() -> None:
     fix_create_rest_api_drops_binary_media_types()
 
 
-def _wrap(cls, name: str, make):
-    original = getattr(cls, name)
-    setattr(cls, name, functools.wraps(original)(make(original)))
 
 
 def fix_api_endpoint_resolves_nowhere() -> None:

@@ -3,9 +3,7 @@
 A running plane attaches itself; for a backend no plane owns, moto behaves as it always did.
 """
 import base64
-import functools
 import re
-import threading
 
 from moto.awslambda import models
 from moto.awslambda.exceptions import LambdaClientError
@@ -15,9 +13,8 @@ from moto.sqs import models as sqs_models
 
 from localcloud.attached_planes import AttachedPlanes
 from localcloud.awslambda.invocation import LambdaInvokeError
+from localcloud.moto_patching import applied_once, wrap as _wrap
 
-_lock = threading.Lock()
-_applied = False
 _attached = AttachedPlanes()
 attach, detach, plane_for = _attached.attach, _attached.detach, _attached.plane_for
 
@@ -30,12 +27,8 @@ class LambdaApiError(LambdaClientError):
         super().__init__(error.code, error.message)
 
 
+@applied_once
 def apply() -> None:
-    global _applied
-    with _lock:
-        if _applied:
-            return
-        _applied = True
     invoke_runs_in_images_it_pulls_one_container_per_call()
     invoke_ignores_the_qualifier()
     image_uri_with_a_registry_port_is_hashed_not_resolved()
@@ -45,9 +38,6 @@ def apply() -> None:
     sqs_send_message_invokes_the_function_inline()
 
 
-def _wrap(owner, name: str, make):
-    original = getattr(owner, name)
-    setattr(owner, name, functools.wraps(original)(make(original)))
 
 
 def _plane(fn):

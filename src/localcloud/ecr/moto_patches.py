@@ -2,10 +2,8 @@
 
 A running plane attaches itself; for a backend no plane owns, moto behaves as it always did.
 """
-import functools
 import hashlib
 import json
-import threading
 
 from moto.core.responses import ActionResult
 from moto.ecr import exceptions as moto_errors
@@ -15,19 +13,14 @@ from moto.ecr.responses import ECRResponse
 from localcloud.attached_planes import AttachedPlanes
 
 from localcloud.ecr import errors, images, registry_api
+from localcloud.moto_patching import applied_once, wrap as _wrap
 
-_lock = threading.Lock()
-_applied = False
 _attached = AttachedPlanes()
 attach, detach, plane_for = _attached.attach, _attached.detach, _attached.plane_for
 
 
+@applied_once
 def apply() -> None:
-    global _applied
-    with _lock:
-        if _applied:
-            return
-        _applied = True
     fix_repository_uri_points_to_aws()
     fix_authorization_token_unusable()
     fix_image_size_counts_config_only()
@@ -36,9 +29,6 @@ def apply() -> None:
     fix_delete_repository_leaves_registry()
 
 
-def _wrap(cls, name: str, make):
-    original = getattr(cls, name)
-    setattr(cls, name, functools.wraps(original)(make(original)))
 
 
 def fix_repository_uri_points_to_aws() -> None:

@@ -2,7 +2,6 @@
 
 Each fix is a small function naming the moto behaviour it works around; `apply()` installs them once per process.
 """
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 from moto.ecs import models, responses
 from moto.ecs.exceptions import EcsClientException, InvalidParameterException
 from moto.moto_api._internal import mock_random
+from localcloud.moto_patching import wrap as _wrap
 
 Backend = models.EC2ContainerServiceBackend
 
@@ -28,9 +28,6 @@ def notify_change() -> None:
         listener()
 
 
-def _wrap(owner, name: str, make: Callable[[Callable], Callable]) -> None:
-    original = getattr(owner, name)
-    setattr(owner, name, functools.wraps(original)(make(original)))
 
 
 def new_deployment(service, task_definition_arn: str) -> dict[str, Any]:

@@ -3,26 +3,19 @@
 The data plane attaches itself here so that the fixes that need it (DNSName, target health) can ask it; with no
 plane attached for a backend, moto behaves as it always did.
 """
-import functools
-import threading
 
 from moto.elbv2 import exceptions
 from moto.elbv2.models import ELBv2Backend, FakeAction, FakeTargetGroup
 
 from localcloud.attached_planes import AttachedPlanes
+from localcloud.moto_patching import applied_once, wrap
 
-_lock = threading.Lock()
-_applied = False
 _attached = AttachedPlanes()
 attach, detach, plane_for = _attached.attach, _attached.detach, _attached.plane_for
 
 
+@applied_once
 def apply() -> None:
-    global _applied
-    with _lock:
-        if _applied:
-            return
-        _applied = True
     fix_dns_name_resolves_nowhere()
     fix_duplicate_listener_port_not_detected()
     fix_modify_listener_skips_validation()
@@ -32,8 +25,7 @@ def apply() -> None:
 
 
 def _wrap(name: str, make):
-    original = getattr(ELBv2Backend, name)
-    setattr(ELBv2Backend, name, functools.wraps(original)(make(original)))
+    wrap(ELBv2Backend, name, make)
 
 
 def fix_dns_name_resolves_nowhere() -> None:
