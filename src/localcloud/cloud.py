@@ -13,6 +13,7 @@ from localcloud import docker_resources
 from localcloud.config import Config
 from localcloud.control_plane import ControlPlane
 from localcloud.data_plane import DataPlane
+from localcloud.endpoint_relay import EndpointRelay
 
 # The data planes, in start order (a later one may use an earlier one through `cloud.part(name)`).
 DATA_PLANES = (
@@ -61,6 +62,7 @@ class LocalCloud:
         self.docker: docker.DockerClient | None = None
         self.network = None
         self._control_plane: ControlPlane | None = None
+        self._relay: EndpointRelay | None = None
         self.started_at: float | None = None
 
     # --- what data planes use -------------------------------------------------------------------------------------
@@ -76,6 +78,11 @@ class LocalCloud:
         return next(plane for plane in self.planes if plane.name == name)
 
     @property
+    def container_endpoint_url(self) -> str:
+        """The AWS endpoint as containers on the cloud's network reach it (the control plane binds loopback only)."""
+        return self._relay.url
+
+    @property
     def gateway_ip(self) -> str:
         """The host's address on the cloud's network: where containers reach servers of the local cloud."""
         return self.network.attrs["IPAM"]["Config"][0]["Gateway"]
@@ -89,6 +96,7 @@ class LocalCloud:
         self._control_plane = ControlPlane(self.config.host, self.config.port, self._routes())
         self._control_plane.start()
         self.config = dataclasses.replace(self.config, port=self._control_plane.port)  # port 0 picks a free one
+        self._relay = EndpointRelay(self.gateway_ip, ("127.0.0.1", self.config.port)).start()
         started = []
         try:
             for plane in self.planes:
@@ -107,6 +115,9 @@ class LocalCloud:
         for plane in reversed(planes):
             with contextlib.suppress(Exception):
                 plane.stop()
+        if self._relay:
+            self._relay.close()
+            self._relay = None
         if self._control_plane:
             self._control_plane.stop()
             self._control_plane = None

@@ -1,4 +1,4 @@
-"""The AWS API as a function's container reaches it: a TCP relay from the network's gateway to the loopback endpoint.
+"""The AWS API as containers (tasks, functions) reach it: a TCP relay from the network's gateway to the loopback endpoint.
 
 The control plane listens on 127.0.0.1 only (by design); containers cannot reach that. The relay listens on the
 cloud network's gateway address, which only the host and its containers can reach, and copies bytes both ways.
@@ -14,7 +14,7 @@ class EndpointRelay:
         self._target = target
         self._listener = socket.create_server((listen_host, 0))
         self._closed = threading.Event()
-        self._thread = threading.Thread(target=self._accept, name="lambda-endpoint-relay", daemon=True)
+        self._thread = threading.Thread(target=self._accept, name="endpoint-relay", daemon=True)
 
     @property
     def url(self) -> str:

@@ -154,3 +154,12 @@ def test_stopping_an_unknown_task_is_invalid_parameter(ecs):
         ecs.stop_task(cluster=CLUSTER, task="0123456789abcdef0123456789abcdef")
     assert error.value.response["Error"]["Code"] == "InvalidParameterException"
     assert error.value.response["Error"]["Message"] == "The referenced task was not found."
+
+
+def test_a_task_reaches_the_local_cloud_at_the_aws_endpoint_it_is_given(cloud, ecs, subnet):
+    ask = ("import os, urllib.request; "
+           "print(urllib.request.urlopen(os.environ['AWS_ENDPOINT_URL'] + '/_localcloud/status').status)")
+    definition = register_fargate(ecs, "asks-the-cloud", [web_container(command=["python", "-c", ask])])
+    task_arn = run(ecs, subnet, definition)
+    fast("tasks_stopped", ecs)(cluster=CLUSTER, tasks=[task_arn])
+    assert describe_task(ecs, CLUSTER, task_arn)["containers"][0]["exitCode"] == 0

@@ -14,7 +14,6 @@ from localcloud.awslambda import moto_patches
 from localcloud.awslambda.calls import Call, error_document
 from localcloud.awslambda.concurrency import ConcurrencyLimits
 from localcloud.awslambda.container_spec import PART
-from localcloud.awslambda.endpoint_relay import EndpointRelay
 from localcloud.awslambda.event_sources import SqsPoller
 from localcloud.awslambda.function_spec import UnsupportedFunction, spec_of
 from localcloud.awslambda.invocation import (FunctionNotFound, InvalidRequestContent, Invocation, LambdaInvokeError,
@@ -51,7 +50,6 @@ class LambdaPlane:
         self._pools: dict[str, FunctionPool] = {}
         self._pools_lock = threading.Lock()
         self._stopping = threading.Event()
-        self._relay: EndpointRelay | None = None
         self._reaper: threading.Thread | None = None
         self._sqs = None
 
@@ -205,8 +203,7 @@ class LambdaPlane:
         self.cloud = cloud
         self._stopping.clear()
         self._retired: list[FunctionPool] = []
-        self._relay = EndpointRelay(cloud.gateway_ip, ("127.0.0.1", cloud.config.port)).start()
-        self.aws_endpoint_url = self._relay.url
+        self.aws_endpoint_url = cloud.container_endpoint_url
         self._flusher = LogFlusher().start()
         self.starter = ThreadPoolExecutor(8, thread_name_prefix="lambda-start")
         self._async = ThreadPoolExecutor(16, thread_name_prefix="lambda-async")
@@ -227,7 +224,6 @@ class LambdaPlane:
         self._async.shutdown(wait=True, cancel_futures=True)
         self._remove_containers()
         self._flusher.stop()
-        self._relay.close()
         self._reaper = None
 
     def _remove_containers(self, timeout_s: float = 15.0) -> None:

@@ -32,8 +32,11 @@ def resource_limits(definition: dict, task_cpu: str | None, task_memory: str | N
     return limits
 
 
-def environment(definition: dict, override: dict, region: str) -> dict[str, str]:
+def environment(definition: dict, override: dict, region: str, endpoint_url: str | None = None) -> dict[str, str]:
     variables = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+    if endpoint_url:
+        # The SDK in a task calls the local cloud; on AWS the task role's credentials come from ECS, here any key works.
+        variables.update(AWS_ENDPOINT_URL=endpoint_url, AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")
     for entry in [*definition.get("environment", []), *override.get("environment", [])]:
         variables[entry["name"]] = entry.get("value", "")
     return variables
@@ -46,10 +49,10 @@ def container_ports(task_definition) -> list[int]:
 
 def container_arguments(task, task_definition, definition: dict, override: dict, *, name: str, labels: dict,
                         network: str | None, namespace_owner: str | None, engine_cpus: int,
-                        dns_names: list[str] = ()) -> dict:
+                        dns_names: list[str] = (), endpoint_url: str | None = None) -> dict:
     """`docker.containers.create` keyword arguments; the first container owns the task's network namespace."""
     arguments = {"image": definition["image"], "name": name, "labels": labels, "detach": True,
-                 "environment": environment(definition, override, task.region_name),
+                 "environment": environment(definition, override, task.region_name, endpoint_url),
                  "command": override.get("command", definition.get("command")),
                  "entrypoint": definition.get("entryPoint"),
                  "working_dir": definition.get("workingDirectory"), "user": definition.get("user"),

@@ -131,7 +131,8 @@ class TaskRunner:
                 task, task_definition, definition, overrides.get(definition["name"], {}), name=name,
                 labels=self.cloud.labels(PART, **{TASK_LABEL: task.task_arn, CONTAINER_LABEL: definition["name"]}),
                 network=self.cloud.network.name, namespace_owner=owner, engine_cpus=self._engine_cpus,
-                dns_names=discovery.dns_names(self.cloud, task) if owner is None else ())
+                dns_names=discovery.dns_names(self.cloud, task) if owner is None else (),
+                endpoint_url=self.cloud.container_endpoint_url)
             container = self.cloud.docker.containers.create(**arguments)
             runtime.container_ids[definition["name"]] = container.id
             owner = owner or container.id
