@@ -1,6 +1,8 @@
 """catch_up builds a later module's starting point in a real local cloud, and a second run changes nothing."""
 import uuid
 
+import httpx
+
 import pytest
 
 import localcloud
@@ -31,14 +33,21 @@ def monkeypatch_module():
 
 
 def test_module_05_starts_with_every_image_in_ecr_and_a_second_run_pushes_nothing(session):
-    first = catch_up("05", session)
+    first = catch_up("05", session).done
     assert [line.split(":")[0] for line in first] == list(SERVICES)
     ecr = session.client("ecr")
     for service in SERVICES:
         images = ecr.describe_images(repositoryName=repository_name(session, service))["imageDetails"]
         assert [image["imageTags"] for image in images] == [["1.0"]]
-    again = catch_up("05", session)
+    again = catch_up("05", session).done
     assert all("already in ECR" in line for line in again)
+
+
+def test_module_06_starts_with_the_services_answering_through_the_load_balancer(session):
+    stack = catch_up("06", session).stack
+    for path in ("/users", "/catalog/books", "/orders"):
+        assert httpx.get(stack.base_url + path, timeout=5).status_code == 200
+    assert catch_up("06", session).stack == stack
 
 
 def test_an_unknown_module_is_refused_with_the_known_ones():

@@ -3,26 +3,44 @@
 Each module's setup cell calls it; a learner who skipped a module, or an instructor starting mid-way, gets the
 same starting point. It only adds what is missing, so running it again changes nothing.
 """
-from workshop.deploy import SERVICES, build_and_push
+from dataclasses import dataclass, field
 
+from workshop.deploy import SERVICES, build_and_push
+from workshop.stack import Stack, ensure_stack
+
+IMAGES = "images in ECR"
+SERVICES_RUNNING = "users, catalog and orders on ECS behind the load balancer"
 # What each module needs from the ones before it.
 NEEDS = {
     "03": (),
     "04": (),
-    "05": ("images in ECR",),
+    "05": (IMAGES,),
+    "06": (IMAGES, SERVICES_RUNNING),
+    "07": (IMAGES, SERVICES_RUNNING),
+    "08": (IMAGES, SERVICES_RUNNING),
+    "09": (),
 }
 
 
-def catch_up(module: str, session) -> list[str]:
-    """Make sure what `module` starts from exists; returns what was done, one line each."""
+@dataclass
+class StartingPoint:
+    done: list[str] = field(default_factory=list)   # one line per thing checked or built
+    stack: Stack | None = None                       # the running services, for modules 06 onwards
+
+
+def catch_up(module: str, session) -> StartingPoint:
+    """Make sure what `module` starts from exists, and say what was there and what was built."""
     if module not in NEEDS:
         raise ValueError(f"no module {module!r}: choose one of {', '.join(NEEDS)}")
-    done = []
-    if "images in ECR" in NEEDS[module]:
+    start = StartingPoint()
+    if IMAGES in NEEDS[module]:
         for service in SERVICES:
             result = build_and_push(session, service, quiet=True)
-            done.append(f"{service}: " + (f"already in ECR ({result[:19]}…)" if isinstance(result, str)
-                                          else f"built and pushed ({result.digest[:19]}…)"))
-    for line in done:
+            start.done.append(f"{service}: " + (f"already in ECR ({result[:19]}…)" if isinstance(result, str)
+                                                else f"built and pushed ({result.digest[:19]}…)"))
+    if SERVICES_RUNNING in NEEDS[module]:
+        start.stack = ensure_stack(session)
+        start.done.append(f"services answering at {start.stack.base_url}")
+    for line in start.done:
         print(f"✔ {line}")
-    return done
+    return start

@@ -6,7 +6,7 @@ Module 04 shows every step once for one service; `build_and_push` is the same st
 import base64
 
 from workshop.docker_client import get_client
-from workshop.images import TerminalDisplay, build_image
+from workshop.images import BuildDisplay, build_image
 from workshop.paths import SAMPLE_SERVICES
 from workshop.push import PushResult, QuietPushDisplay, push_image
 
@@ -64,7 +64,7 @@ def pushed_digest(ecr, session, service: str, tag: str) -> str | None:
 
 def build_and_push(session, service: str, tag: str = IMAGE_TAG, *, path=None, quiet: bool = False) -> PushResult | str:
     """Build the service for the engine's CPU and push it as `tag`; an already pushed tag is left as it is
-    (tags are immutable) and its digest returned. `quiet` prints one line per build and push step."""
+    (tags are immutable) and its digest returned. `quiet` prints only the push's start and result."""
     ecr, client = session.client("ecr"), get_client()
     repository = ensure_repository(ecr, session, service)
     existing = pushed_digest(ecr, session, service, tag)
@@ -72,7 +72,7 @@ def build_and_push(session, service: str, tag: str = IMAGE_TAG, *, path=None, qu
         return existing
     build = build_image(path or service_dir(service), local_tag(service, tag),
                         platform=PLATFORMS[cpu_architecture(client)],
-                        display=TerminalDisplay(print_output=False) if quiet else None)
+                        display=BuildDisplay() if quiet else None)
     build.image.tag(repository["repositoryUri"], tag)
     return push_image(client, repository["repositoryUri"], tag, ecr_login(ecr, client),
                       display=QuietPushDisplay() if quiet else None)

@@ -101,10 +101,17 @@ class TextPushDisplay:
 
 
 class QuietPushDisplay(TextPushDisplay):
-    """Only the start and the result, for pushes that are not the lesson (catch-up)."""
+    """Nothing but a failure, for pushes that are not the lesson (catch-up reports its own line)."""
+
+    def started(self, uri: str) -> None:
+        pass
 
     def changed(self, layer: Layer) -> None:
         pass
+
+    def finished(self, result: "PushResult | None", error: str | None) -> None:
+        if result is None:
+            super().finished(result, error)
 
 
 class WidgetPushDisplay:

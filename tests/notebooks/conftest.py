@@ -32,7 +32,8 @@ def localcloud_settings() -> dict[str, str]:
     pairs = (line.split("=", 1) for line in LOCALCLOUD_ENV.read_text().splitlines() if line and not line.startswith("#"))
     settings = dict(pairs)
     settings["LOCALCLOUD_STATE_DIR"] = str(REPO_ROOT / settings["LOCALCLOUD_STATE_DIR"])
-    return settings
+    # Set in the environment, they win: two test runs on one engine each give their cloud its own instance and ports.
+    return {name: os.environ.get(name, value) for name, value in settings.items()}
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -28,8 +28,11 @@ fi
 
 cd "$root"
 # Modules 04 onwards start the notebook tests' own local cloud; stop it when nbval is done.
-set -a; source tests/notebooks/localcloud.env; set +a
-export LOCALCLOUD_STATE_DIR="$root/$LOCALCLOUD_STATE_DIR"
+while IFS='=' read -r name value; do
+    [[ -z "$name" || "$name" == \#* ]] && continue
+    [ -n "${!name:-}" ] || export "$name=$value"   # set in the environment, they win (as in conftest.py)
+done < tests/notebooks/localcloud.env
+[[ "$LOCALCLOUD_STATE_DIR" == /* ]] || export LOCALCLOUD_STATE_DIR="$root/$LOCALCLOUD_STATE_DIR"
 trap '"$python" -m localcloud down >/dev/null 2>&1 || true' EXIT
 "$python" -m pytest --nbval-lax --nbval-sanitize-with tests/notebooks/nbval_sanitize.cfg \
     --nbval-cell-timeout 300 -p no:cacheprovider "$@"
