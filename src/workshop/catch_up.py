@@ -6,18 +6,20 @@ same starting point. It only adds what is missing, so running it again changes n
 from dataclasses import dataclass, field
 
 from workshop.deploy import SERVICES, build_and_push
+from workshop.functions import Functions, ensure_functions
 from workshop.stack import Stack, ensure_stack
 
 IMAGES = "images in ECR"
 SERVICES_RUNNING = "users, catalog and orders on ECS behind the load balancer"
+FUNCTIONS = "the Lambda functions, and orders' events reaching the notifier"
 # What each module needs from the ones before it.
 NEEDS = {
     "03": (),
     "04": (),
     "05": (IMAGES,),
     "06": (IMAGES, SERVICES_RUNNING),
-    "07": (IMAGES, SERVICES_RUNNING),
-    "08": (IMAGES, SERVICES_RUNNING),
+    "07": (IMAGES, SERVICES_RUNNING, FUNCTIONS),
+    "08": (IMAGES, SERVICES_RUNNING, FUNCTIONS),
     "09": (),
 }
 
@@ -26,6 +28,7 @@ NEEDS = {
 class StartingPoint:
     done: list[str] = field(default_factory=list)   # one line per thing checked or built
     stack: Stack | None = None                       # the running services, for modules 06 onwards
+    functions: Functions | None = None               # module 06's functions and messaging, for 07 and 08
 
 
 def catch_up(module: str, session) -> StartingPoint:
@@ -41,6 +44,10 @@ def catch_up(module: str, session) -> StartingPoint:
     if SERVICES_RUNNING in NEEDS[module]:
         start.stack = ensure_stack(session)
         start.done.append(f"services answering at {start.stack.base_url}")
+    if FUNCTIONS in NEEDS[module]:
+        start.functions = ensure_functions(session, start.stack)
+        start.done.append(f"functions {start.functions.recommendations_name} and {start.functions.notifier_name}, "
+                          f"orders publishing to {start.functions.topic_arn.split(':')[-1]}")
     for line in start.done:
         print(f"✔ {line}")
     return start

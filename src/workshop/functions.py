@@ -1,0 +1,236 @@
+"""The state module 06 ends in, built in one call: `ensure_functions(session, stack)` for modules 07 and 08.
+
+Two Lambda functions and the messaging between orders and the notifier:
+
+    orders ──publish OrderPlaced──▶ SNS topic ──▶ SQS queue ──event source mapping──▶ notifier (image function)
+    recommendations (zip function) ──HTTP──▶ catalog (its Cloud Map name, from inside the services' VPC)
+
+The calls are module 06's (read it for the why); each step finds what exists and creates only what is missing,
+so a second call changes nothing. `remove_functions(session)` deletes what module 06 creates (not the services).
+"""
+import io
+import json
+import time
+import zipfile
+from dataclasses import dataclass
+
+from workshop.deploy import build_and_push, ensure_repository
+from workshop.paths import SAMPLE_SERVICES
+from workshop.stack import SERVICE_PORT, Stack, container_definition, register_task_definition
+
+FUNCTIONS_DIR = SAMPLE_SERVICES / "functions"
+BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+# Recommendations runs in the services' VPC to reach catalog's private name; this policy lets Lambda attach to it.
+VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+LAMBDA_TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                         "Principal": {"Service": "lambda.amazonaws.com"}}]}
+RUNTIME = "python3.13"
+FUNCTION_TIMEOUT = 10          # seconds; the queue's visibility timeout must be at least this
+NOTIFIER_TAG = "1.0"
+BATCH_SIZE = 10
+TOPIC_VARIABLE = "ORDER_EVENTS_TOPIC_ARN"
+WAIT = {"Delay": 1, "MaxAttempts": 120}
+
+
+@dataclass(frozen=True)
+class Functions:
+    """What module 06 leaves running, for modules 07 and 08.
+
+    role_arn               the functions' execution role (`<prefix>-lambda`: trusts Lambda, basic execution policy)
+    recommendations_name   `<prefix>-recommendations`: zip function, handler `app.handler`, behind API Gateway in 07
+                           (answers payload 2.0 events for GET /recommendations/{book_id}); CATALOG_URL is
+                           catalog's Cloud Map URL, and the function runs in the services' VPC (tasks' group)
+    recommendations_arn    its FunctionArn (an API Gateway AWS_PROXY integration's IntegrationUri)
+    notifier_name          `<prefix>-notifier`: container-image function fed by the queue (and, in 08, by HTTP)
+    notifier_arn           its FunctionArn
+    notifier_image_uri     the image it runs: `<repositoryUri of <prefix>/notifier>:1.0`
+    topic_arn              SNS topic `<prefix>-order-events`; orders publishes OrderPlaced to it
+    queue_url              SQS queue `<prefix>-order-events`, subscribed to the topic (SNS envelope, not raw)
+    queue_arn              the queue's ARN (the event source mapping's EventSourceArn)
+    mapping_uuid           the event source mapping queue → notifier (Enabled, BatchSize 10)
+    orders_task_definition the orders revision running with ORDER_EVENTS_TOPIC_ARN = topic_arn
+    """
+    role_arn: str
+    recommendations_name: str
+    recommendations_arn: str
+    notifier_name: str
+    notifier_arn: str
+    notifier_image_uri: str
+    topic_arn: str
+    queue_url: str
+    queue_arn: str
+    mapping_uuid: str
+    orders_task_definition: str
+
+
+def recommendations_zip() -> bytes:
+    """The deployment package: the handler's one file at the root of a zip."""
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(FUNCTIONS_DIR / "recommendations" / "app.py", "app.py")
+    return package.getvalue()
+
+
+def ensure_lambda_role(iam, session) -> str:
+    name = session.name("lambda")
+    try:
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST), Tags=session.tags,
+                              Description="what the workshop's Lambda functions run as")["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+    for policy in (BASIC_EXECUTION_POLICY, VPC_ACCESS_POLICY):
+        iam.attach_role_policy(RoleName=name, PolicyArn=policy)
+    iam.put_role_policy(RoleName=name, PolicyName="read-order-events", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+            "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]}]}))
+    return arn
+
+
+def existing_function(lambda_client, name: str) -> dict | None:
+    try:
+        return lambda_client.get_function(FunctionName=name)["Configuration"]
+    except lambda_client.exceptions.ResourceNotFoundException:
+        return None
+
+
+def ensure_function(lambda_client, name: str, **settings) -> str:
+    """Create the function unless it exists; wait until it is Active; returns its ARN."""
+    found = existing_function(lambda_client, name)
+    arn = found["FunctionArn"] if found else create_function_once_role_is_usable(lambda_client, FunctionName=name,
+                                                                                 **settings)
+    lambda_client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=WAIT)
+    return arn
+
+
+def create_function_once_role_is_usable(lambda_client, **settings) -> str:
+    """On AWS a new role takes a few seconds to reach Lambda ("The role defined for the function cannot be
+    assumed by Lambda"): retry that one error for a while."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return lambda_client.create_function(**settings)["FunctionArn"]
+        except lambda_client.exceptions.InvalidParameterValueException as error:
+            if "cannot be assumed" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(2)
+
+
+def allow_tasks_group_within_itself(ec2, group_id: str) -> None:
+    """The services' port open to members of the tasks' security group: the function (and orders) reach catalog."""
+    try:
+        ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": SERVICE_PORT, "ToPort": SERVICE_PORT,
+            "UserIdGroupPairs": [{"GroupId": group_id}]}])
+    except ec2.exceptions.ClientError as error:
+        if error.response["Error"]["Code"] != "InvalidPermission.Duplicate":
+            raise
+
+
+def ensure_topic_and_queue(sns, sqs, session) -> tuple[str, str, str]:
+    """The topic, the queue SNS may write to, and the subscription; returns (topic ARN, queue URL, queue ARN)."""
+    name = session.name("order-events")
+    topic_arn = sns.create_topic(Name=name, Tags=session.tags)["TopicArn"]  # create_topic is idempotent
+    queue_url = sqs.create_queue(QueueName=name, tags=session.tag_map,
+                                 Attributes={"VisibilityTimeout": str(FUNCTION_TIMEOUT * 6)})["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(queue_policy(queue_arn, topic_arn))})
+    subscribed = any(s["Endpoint"] == queue_arn
+                     for s in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"])
+    if not subscribed:
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return topic_arn, queue_url, queue_arn
+
+
+def queue_policy(queue_arn: str, topic_arn: str) -> dict:
+    """Only this topic may send to the queue."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+        "Resource": queue_arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}}}]}
+
+
+def ensure_mapping(lambda_client, queue_arn: str, function_name: str) -> str:
+    mappings = lambda_client.list_event_source_mappings(EventSourceArn=queue_arn,
+                                                        FunctionName=function_name)["EventSourceMappings"]
+    if mappings:
+        return mappings[0]["UUID"]
+    return lambda_client.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=function_name,
+                                                     BatchSize=BATCH_SIZE, Enabled=True)["UUID"]
+
+
+def orders_environment(ecs, task_definition: str) -> dict[str, str]:
+    container = ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]["containerDefinitions"][0]
+    return {pair["name"]: pair["value"] for pair in container.get("environment", [])}
+
+
+def publish_orders_to(ecs, iam, session, stack: Stack, topic_arn: str) -> str:
+    """Run orders with ORDER_EVENTS_TOPIC_ARN set (a new task definition revision, rolled out), unless it already
+    does; the task role may publish to the topic. Returns the running task definition."""
+    iam.put_role_policy(RoleName=session.name("task"), PolicyName="publish-order-events", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arn}]}))
+    service = ecs.describe_services(cluster=stack.cluster, services=["orders"])["services"][0]
+    current = service["taskDefinition"]
+    environment = orders_environment(ecs, current)
+    if environment.get(TOPIC_VARIABLE) == topic_arn:
+        return current
+    image = ecs.describe_task_definition(taskDefinition=current)["taskDefinition"]["containerDefinitions"][0]["image"]
+    variables = {key: value for key, value in environment.items() if key != "APP_VERSION"}
+    container = container_definition(session, "orders", image, stack.log_group, version=environment.get("APP_VERSION", "1.0"),
+                                     environment={**variables, TOPIC_VARIABLE: topic_arn})
+    revision = register_task_definition(ecs, session, (stack.execution_role, stack.task_role), container)
+    ecs.update_service(cluster=stack.cluster, service="orders", taskDefinition=revision)
+    ecs.get_waiter("services_stable").wait(cluster=stack.cluster, services=["orders"], WaiterConfig=WAIT)
+    return revision
+
+
+def ensure_functions(session, stack: Stack) -> Functions:
+    """Module 06's end state on top of module 05's `stack`; a second call changes nothing."""
+    iam, lambda_client, ecr = session.client("iam"), session.client("lambda"), session.client("ecr")
+    sns, sqs, ecs = session.client("sns"), session.client("sqs"), session.client("ecs")
+    role_arn = ensure_lambda_role(iam, session)
+    allow_tasks_group_within_itself(session.client("ec2"), stack.network.tasks_security_group)
+    recommendations = session.name("recommendations")
+    recommendations_arn = ensure_function(
+        lambda_client, recommendations, Runtime=RUNTIME, Handler="app.handler", Role=role_arn,
+        Code={"ZipFile": recommendations_zip()}, Timeout=FUNCTION_TIMEOUT, MemorySize=128, Tags=session.tag_map,
+        Environment={"Variables": {"CATALOG_URL": stack.catalog_url}},
+        VpcConfig={"SubnetIds": stack.network.subnet_ids, "SecurityGroupIds": [stack.network.tasks_security_group]})
+    build_and_push(session, "notifier", NOTIFIER_TAG, path=FUNCTIONS_DIR / "notifier", quiet=True)
+    image_uri = f"{ensure_repository(ecr, session, 'notifier')['repositoryUri']}:{NOTIFIER_TAG}"
+    notifier = session.name("notifier")
+    notifier_arn = ensure_function(lambda_client, notifier, PackageType="Image", Code={"ImageUri": image_uri},
+                                   Role=role_arn, Timeout=FUNCTION_TIMEOUT, MemorySize=128, Tags=session.tag_map)
+    topic_arn, queue_url, queue_arn = ensure_topic_and_queue(sns, sqs, session)
+    mapping = ensure_mapping(lambda_client, queue_arn, notifier)
+    orders_definition = publish_orders_to(ecs, iam, session, stack, topic_arn)
+    return Functions(role_arn=role_arn, recommendations_name=recommendations, recommendations_arn=recommendations_arn,
+                     notifier_name=notifier, notifier_arn=notifier_arn, notifier_image_uri=image_uri,
+                     topic_arn=topic_arn, queue_url=queue_url, queue_arn=queue_arn, mapping_uuid=mapping,
+                     orders_task_definition=orders_definition)
+
+
+def remove_functions(session) -> list[str]:
+    """Delete the mapping, both functions, the subscription, topic and queue (what module 06 creates); returns what
+    was deleted. Orders keeps its task definition; publishing to a missing topic only logs a warning there."""
+    lambda_client, sns, sqs = session.client("lambda"), session.client("sns"), session.client("sqs")
+    removed = []
+    for name in (session.name("notifier"), session.name("recommendations")):
+        for mapping in lambda_client.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]:
+            lambda_client.delete_event_source_mapping(UUID=mapping["UUID"])
+            removed.append(f"event source mapping {mapping['UUID']}")
+        if existing_function(lambda_client, name):
+            lambda_client.delete_function(FunctionName=name)
+            removed.append(f"function {name}")
+    name = session.name("order-events")
+    topic = next((t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f":{name}")), None)
+    if topic:
+        for subscription in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]:
+            if subscription["SubscriptionArn"].startswith("arn:"):
+                sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
+        sns.delete_topic(TopicArn=topic)
+        removed.append(f"topic {name}")
+    try:
+        sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"])
+        removed.append(f"queue {name}")
+    except sqs.exceptions.QueueDoesNotExist:
+        pass
+    return removed
