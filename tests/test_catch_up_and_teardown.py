@@ -1,4 +1,5 @@
-"""catch_up builds a later module's starting point in a real local cloud, and a second run changes nothing."""
+"""catch_up builds a later module's starting point in a real local cloud, and a second run changes nothing;
+teardown removes all of it, and the inventory proves it."""
 import uuid
 
 import httpx
@@ -10,6 +11,7 @@ from localcloud.config import Config
 from workshop.catch_up import catch_up
 from workshop.deploy import SERVICES, repository_name
 from workshop.session import Session
+from workshop.teardown import inventory, teardown
 
 pytestmark = pytest.mark.docker
 
@@ -48,6 +50,18 @@ def test_module_06_starts_with_the_services_answering_through_the_load_balancer(
     for path in ("/users", "/catalog/books", "/orders"):
         assert httpx.get(stack.base_url + path, timeout=5).status_code == 200
     assert catch_up("06", session).stack == stack
+
+
+def test_teardown_leaves_nothing_of_the_workshop_and_can_run_again(session):
+    catch_up("06", session)
+    before = inventory(session)
+    assert before["ECS"] and before["ELBv2"] and before["ECR"] and before["IAM"] and before["EC2 network"]
+    report = teardown(session, local_containers=False)
+    assert sorted(report.removed["ECR repositories and their images"]) == sorted(
+        repository_name(session, service) for service in SERVICES)
+    assert {kind: names for kind, names in inventory(session).items() if names} == {}
+    again = teardown(session, local_containers=False)
+    assert {step: names for step, names in again.removed.items() if names} == {}
 
 
 def test_an_unknown_module_is_refused_with_the_known_ones():

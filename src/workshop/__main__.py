@@ -4,7 +4,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"doctor": "workshop.doctor"}
+    commands = {"doctor": "workshop.doctor", "teardown": "workshop.teardown"}
     if not argv or argv[0] not in commands:
         print(f"usage: python -m workshop {{{'|'.join(commands)}}}", file=sys.stderr)
         return 2

@@ -131,3 +131,12 @@ def test_awsvpc_task_in_a_vpc_without_dns_hostnames_runs(cloud, ecs):
                             networkConfiguration=awsvpc(subnet))["tasks"][0]["taskArn"]
     fast("tasks_running", ecs)(cluster=CLUSTER, tasks=[task_arn])
     ecs.stop_task(cluster=CLUSTER, task=task_arn)
+
+
+def test_list_task_definition_families_honours_status(ecs):
+    arn = register_fargate(ecs, "retired-family", [web_container()])
+    register_fargate(ecs, "kept-family", [web_container()])
+    ecs.deregister_task_definition(taskDefinition=arn)
+    assert "retired-family" not in ecs.list_task_definition_families(status="ACTIVE")["families"]
+    assert "kept-family" in ecs.list_task_definition_families()["families"]
+    assert "retired-family" in ecs.list_task_definition_families(status="INACTIVE")["families"]

@@ -5,6 +5,7 @@ Each fix is a small function naming the moto behaviour it works around; `apply()
 from collections.abc import Callable
 from typing import Any
 
+from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.ec2 import ec2_backends
 from moto.ec2.exceptions import InvalidSubnetIdError
@@ -188,6 +189,20 @@ def list_tasks_filters_by_service_name() -> None:
     _wrap(Backend, "list_tasks", make)
 
 
+def list_task_definition_families_ignores_status() -> None:
+    # moto lists every family; AWS lists a family as ACTIVE while one revision is, INACTIVE once all are deregistered.
+    def make(original):
+        def list_task_definition_families(response):
+            status = response._get_param("status", "ACTIVE")
+            families = response.ecs_backend.list_task_definition_families(response._get_param("familyPrefix"))
+            def active(family):
+                return any(d.status == "ACTIVE" for d in response.ecs_backend.task_definitions[family].values())
+            chosen = [f for f in families if status == "ALL" or active(f) == (status == "ACTIVE")]
+            return ActionResult({"families": chosen})
+        return list_task_definition_families
+    _wrap(responses.EC2ContainerServiceResponse, "list_task_definition_families", make)
+
+
 def create_service_with_awsvpc_and_deployment_configuration() -> None:
     # moto drops deploymentConfiguration/healthCheckGracePeriodSeconds and KeyErrors on awsvpc without securityGroups.
     def make_backend(original):
@@ -312,9 +327,11 @@ def service_load_balancer_port_must_exist() -> None:
     _wrap(Backend, "create_service", make)
 
 
-FIXES = (task_status_is_not_advanced_by_describe, awsvpc_task_in_a_vpc_without_dns_hostnames, task_starts_provisioning_with_one_container_per_definition,
+FIXES = (task_status_is_not_advanced_by_describe, awsvpc_task_in_a_vpc_without_dns_hostnames,
+         task_starts_provisioning_with_one_container_per_definition,
          stop_task_leaves_the_stopping_to_the_data_plane, task_memory_only_at_task_level, run_task_on_the_engine,
-         list_tasks_filters_by_service_name, create_service_with_awsvpc_and_deployment_configuration,
+         list_tasks_filters_by_service_name, list_task_definition_families_ignores_status,
+         create_service_with_awsvpc_and_deployment_configuration,
          update_service_starts_a_deployment, delete_service_wakes_the_scheduler, awsvpc_port_mappings_must_match,
          service_load_balancer_port_must_exist)
 
