@@ -39,6 +39,8 @@ def test_a_loopback_or_other_port_listener_is_explained():
     assert "listens on 0.0.0.0:8080 instead" in wrong_listener([("0.0.0.0", 8080)], 8000)
     assert wrong_listener([("0.0.0.0", 8000)], 8000) == ""
     assert wrong_listener([("::", 8000)], 8000) == ""
+    # Docker's own DNS resolver on a user-defined network is not the app still starting on the wrong port.
+    assert wrong_listener([("127.0.0.11", 42457)], 8000) == ""
     assert wrong_listener([], 8000) == ""
 
 

@@ -176,6 +176,9 @@ def memory_usage(container) -> int:
     return max(memory.get("usage", 0) - cache, 0)
 
 
+DOCKER_DNS_ADDRESS = "127.0.0.11"
+
+
 def listening_sockets(container) -> list[tuple[str, int]] | None:
     """(address, port) of every TCP socket listening inside the container; None if we cannot look."""
     try:
@@ -211,6 +214,8 @@ def _address(hex_address: str) -> str:
 
 def wrong_listener(sockets: list[tuple[str, int]] | None, container_port: int) -> str:
     """Why the listening sockets cannot serve the published port, or '' when they can (or we cannot tell)."""
+    # On a user-defined network the engine's DNS resolver listens inside every container: not the app's socket.
+    sockets = [(address, port) for address, port in sockets or [] if address != DOCKER_DNS_ADDRESS]
     if not sockets:
         return ""
     if any(port == container_port and address in ("0.0.0.0", "::") for address, port in sockets):
