@@ -11,6 +11,7 @@ from localcloud.config import Config
 from workshop.catch_up import catch_up
 from workshop.deploy import SERVICES, repository_name
 from workshop.session import Session
+from workshop.live_architecture import draw, read_state
 from workshop.teardown import inventory, teardown
 
 pytestmark = pytest.mark.docker
@@ -50,6 +51,10 @@ def test_module_06_starts_with_the_services_answering_through_the_load_balancer(
     for path in ("/users", "/catalog/books", "/orders"):
         assert httpx.get(stack.base_url + path, timeout=5).status_code == 200
     assert catch_up("06", session).stack == stack
+    state = read_state(session)
+    assert sorted(state.services) == ["catalog", "orders", "users"]
+    assert sorted(state.rules) == [("/catalog*", "catalog"), ("/orders*", "orders"), ("/users*", "users")]
+    draw(state)
 
 
 def test_teardown_leaves_nothing_of_the_workshop_and_can_run_again(session):
