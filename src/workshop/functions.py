@@ -2,8 +2,8 @@
 
 Two Lambda functions and the messaging between orders and the notifier:
 
-    orders ──publish OrderPlaced──▶ SNS topic ──▶ SQS queue ──event source mapping──▶ notifier (image function)
-    recommendations (zip function) ──HTTP──▶ catalog (its Cloud Map name, from inside the services' VPC)
+    orders ─OrderPlaced─▶ SNS topic ─▶ SQS queue ─event source mapping─▶ notifier (image function)
+    recommendations (zip function) ─HTTP─▶ catalog (its Cloud Map name, from inside the services' VPC)
 
 The calls are module 06's (read it for the why); each step finds what exists and creates only what is missing,
 so a second call changes nothing. `remove_functions(session)` deletes what module 06 creates (not the services).
@@ -158,7 +158,8 @@ def ensure_mapping(lambda_client, queue_arn: str, function_name: str) -> str:
 
 
 def orders_environment(ecs, task_definition: str) -> dict[str, str]:
-    container = ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]["containerDefinitions"][0]
+    definition = ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
+    container = definition["containerDefinitions"][0]
     return {pair["name"]: pair["value"] for pair in container.get("environment", [])}
 
 
@@ -174,7 +175,8 @@ def publish_orders_to(ecs, iam, session, stack: Stack, topic_arn: str) -> str:
         return current
     image = ecs.describe_task_definition(taskDefinition=current)["taskDefinition"]["containerDefinitions"][0]["image"]
     variables = {key: value for key, value in environment.items() if key != "APP_VERSION"}
-    container = container_definition(session, "orders", image, stack.log_group, version=environment.get("APP_VERSION", "1.0"),
+    container = container_definition(session, "orders", image, stack.log_group,
+                                     version=environment.get("APP_VERSION", "1.0"),
                                      environment={**variables, TOPIC_VARIABLE: topic_arn})
     revision = register_task_definition(ecs, session, (stack.execution_role, stack.task_role), container)
     ecs.update_service(cluster=stack.cluster, service="orders", taskDefinition=revision)
@@ -209,9 +211,11 @@ def ensure_functions(session, stack: Stack) -> Functions:
 
 
 def remove_functions(session) -> list[str]:
-    """Delete the mapping, both functions, the subscription, topic and queue (what module 06 creates); returns what
-    was deleted. Orders keeps its task definition; publishing to a missing topic only logs a warning there."""
+    """Delete the mapping, both functions and their log groups, the subscription, topic and queue (what module 06
+    creates); returns what was deleted (log groups unnamed). Orders keeps its task definition: publishing to a
+    missing topic only logs a warning there."""
     lambda_client, sns, sqs = session.client("lambda"), session.client("sns"), session.client("sqs")
+    logs = session.client("logs")
     removed = []
     for name in (session.name("notifier"), session.name("recommendations")):
         for mapping in lambda_client.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]:
@@ -220,6 +224,10 @@ def remove_functions(session) -> list[str]:
         if existing_function(lambda_client, name):
             lambda_client.delete_function(FunctionName=name)
             removed.append(f"function {name}")
+        try:  # a function's log group outlives it; old lines would confuse the next run
+            logs.delete_log_group(logGroupName=f"/aws/lambda/{name}")
+        except logs.exceptions.ResourceNotFoundException:
+            pass
     name = session.name("order-events")
     topic = next((t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f":{name}")), None)
     if topic:
@@ -234,3 +242,18 @@ def remove_functions(session) -> list[str]:
     except sqs.exceptions.QueueDoesNotExist:
         pass
     return removed
+
+
+REPORT_FIELDS = {"Duration": "duration_ms", "Billed Duration": "billed_ms", "Init Duration": "init_ms",
+                 "Max Memory Used": "memory_mb"}
+
+
+def report_figures(log_text: str) -> dict[str, float]:
+    """The figures of the REPORT line Lambda writes after each invoke; `init_ms` only after a cold start."""
+    report = next((line for line in log_text.splitlines() if line.startswith("REPORT ")), "")
+    figures = {}
+    for part in report.split("\t"):
+        label, _, value = part.partition(": ")
+        if label.strip() in REPORT_FIELDS and value:
+            figures[REPORT_FIELDS[label.strip()]] = float(value.split()[0])
+    return figures
