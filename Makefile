@@ -10,8 +10,10 @@ INSTALLED := $(VENV)/.installed
 lab: prepare
 	LAB_PORT=$(LAB_PORT) $(PY) -m setup.lab
 
+# Two workers: most tests wait on containers, not the CPU. Notebooks share one local cloud, so they run in order
+# on one worker (their xdist group).
 test: prepare browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup
 	tests/notebooks/run_nbval.sh
 
 bench: prepare

@@ -36,7 +36,7 @@ def localcloud_settings() -> dict[str, str]:
     return {name: os.environ.get(name, value) for name, value in settings.items()}
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def notebook_local_cloud():
     """The kernels papermill starts inherit these settings: modules 04 onwards start (or reuse) this cloud."""
     settings = localcloud_settings()
@@ -60,9 +60,10 @@ collect_ignore_glob = ["*.ipynb"]
 def pytest_collection_modifyitems(items):
     here = Path(__file__).parent
     for item in items:
-        if item.path.is_relative_to(here) and item.get_closest_marker("notebook") \
-                and not item.get_closest_marker("timeout"):
-            item.add_marker(pytest.mark.timeout(NOTEBOOK_TIMEOUT_S))
+        if item.path.is_relative_to(here) and item.get_closest_marker("notebook"):
+            item.add_marker(pytest.mark.xdist_group("notebooks"))  # one local cloud: one worker, in order
+            if not item.get_closest_marker("timeout"):
+                item.add_marker(pytest.mark.timeout(NOTEBOOK_TIMEOUT_S))
 
 
 def read_executed(path: Path) -> nbformat.NotebookNode:
@@ -112,7 +113,7 @@ def execute(source: Path, output_dir: Path) -> Path:
 
 
 @pytest.fixture
-def run_notebook():
+def run_notebook(notebook_local_cloud):
     """execute(source, output_dir) -> path of the executed copy; see `execute`."""
     return execute
 
