@@ -12,9 +12,12 @@ lab: prepare
 
 # Two workers: most tests wait on containers, not the CPU. Notebooks share one local cloud, so they run in order
 # on one worker (their xdist group).
+# The notebook tests' local cloud outlives the papermill run, so nbval's re-run of every notebook is a second run
+# without cleanup (idempotence); it is stopped whatever the outcome.
 test: prepare browser
-	$(PY) -m pytest -n 2 --dist loadgroup
-	tests/notebooks/run_nbval.sh
+	tests/notebooks/local_cloud.sh up
+	$(PY) -m pytest -n 2 --dist loadgroup && tests/notebooks/run_nbval.sh; \
+		status=$$?; tests/notebooks/local_cloud.sh down; exit $$status
 
 bench: prepare
 	$(PY) -m benchmarks.run

@@ -42,10 +42,13 @@ def notebook_local_cloud():
     settings = localcloud_settings()
     saved = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
+    # A cloud that already runs (make test starts one for papermill and nbval to share) is left running.
+    already_running = subprocess.run([sys.executable, "-m", "localcloud", "status"], capture_output=True).returncode == 0
     try:
         yield settings
     finally:
-        subprocess.run([sys.executable, "-m", "localcloud", "down"], check=False, capture_output=True, timeout=120)
+        if not already_running:
+            subprocess.run([sys.executable, "-m", "localcloud", "down"], check=False, capture_output=True, timeout=120)
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)

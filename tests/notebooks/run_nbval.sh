@@ -27,12 +27,12 @@ if ! $notebooks_given; then
 fi
 
 cd "$root"
-# Modules 04 onwards start the notebook tests' own local cloud; stop it when nbval is done.
-while IFS='=' read -r name value; do
-    [[ -z "$name" || "$name" == \#* ]] && continue
-    [ -n "${!name:-}" ] || export "$name=$value"   # set in the environment, they win (as in conftest.py)
-done < tests/notebooks/localcloud.env
-[[ "$LOCALCLOUD_STATE_DIR" == /* ]] || export LOCALCLOUD_STATE_DIR="$root/$LOCALCLOUD_STATE_DIR"
-trap '"$python" -m localcloud down >/dev/null 2>&1 || true' EXIT
+# Modules 04 onwards use the notebook tests' own local cloud. One that already runs (make test starts it before
+# the papermill run) is used as it is, so each notebook runs a second time without cleanup; otherwise this run
+# starts one and stops it at the end.
+eval "$(tests/notebooks/local_cloud.sh env)"
+if ! "$python" -m localcloud status >/dev/null 2>&1; then
+    trap 'tests/notebooks/local_cloud.sh down >/dev/null 2>&1 || true' EXIT
+fi
 "$python" -m pytest --nbval-lax --nbval-sanitize-with tests/notebooks/nbval_sanitize.cfg \
     --nbval-cell-timeout 300 -p no:cacheprovider "$@"
