@@ -163,7 +163,7 @@ def orders_environment(ecs, task_definition: str) -> dict[str, str]:
     return {pair["name"]: pair["value"] for pair in container.get("environment", [])}
 
 
-def publish_orders_to(ecs, iam, session, stack: Stack, topic_arn: str) -> str:
+def publish_orders_to(ecs, elbv2, iam, session, stack: Stack, topic_arn: str) -> str:
     """Run orders with ORDER_EVENTS_TOPIC_ARN set (a new task definition revision, rolled out), unless it already
     does; the task role may publish to the topic. Returns the running task definition."""
     iam.put_role_policy(RoleName=session.name("task"), PolicyName="publish-order-events", PolicyDocument=json.dumps({
@@ -181,6 +181,8 @@ def publish_orders_to(ecs, iam, session, stack: Stack, topic_arn: str) -> str:
     revision = register_task_definition(ecs, session, (stack.execution_role, stack.task_role), container)
     ecs.update_service(cluster=stack.cluster, service="orders", taskDefinition=revision)
     ecs.get_waiter("services_stable").wait(cluster=stack.cluster, services=["orders"], WaiterConfig=WAIT)
+    # Stable means the tasks run; the load balancer sends them orders only once their health checks pass.
+    elbv2.get_waiter("target_in_service").wait(TargetGroupArn=stack.target_groups["orders"], WaiterConfig=WAIT)
     return revision
 
 
@@ -203,7 +205,7 @@ def ensure_functions(session, stack: Stack) -> Functions:
                                    Role=role_arn, Timeout=FUNCTION_TIMEOUT, MemorySize=128, Tags=session.tag_map)
     topic_arn, queue_url, queue_arn = ensure_topic_and_queue(sns, sqs, session)
     mapping = ensure_mapping(lambda_client, queue_arn, notifier)
-    orders_definition = publish_orders_to(ecs, iam, session, stack, topic_arn)
+    orders_definition = publish_orders_to(ecs, session.client("elbv2"), iam, session, stack, topic_arn)
     return Functions(role_arn=role_arn, recommendations_name=recommendations, recommendations_arn=recommendations_arn,
                      notifier_name=notifier, notifier_arn=notifier_arn, notifier_image_uri=image_uri,
                      topic_arn=topic_arn, queue_url=queue_url, queue_arn=queue_arn, mapping_uuid=mapping,
