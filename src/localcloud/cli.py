@@ -18,6 +18,7 @@ from localcloud.config import Config
 
 DETACH_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 30
+BUSY_STATUS_TIMEOUT_S = 10  # a running cloud on a loaded machine can take seconds to answer its status
 
 
 class CommandError(Exception):
@@ -78,7 +79,7 @@ def up_foreground(config: Config) -> int:
 
 
 def up_detached(config: Config) -> int:
-    status = fetch_status(config)
+    status = fetch_status(config, timeout=BUSY_STATUS_TIMEOUT_S)
     if status:
         print_endpoints(status)
         return 0

@@ -24,6 +24,7 @@ DEFAULT_PREFIX = "bookshop"
 OPT_IN_VARIABLE = "WORKSHOP_USE_REAL_AWS"
 PREFIX_RULE = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
 LOCAL_UP_TIMEOUT_S = 120
+STATUS_TIMEOUT_S = 10  # a busy machine answers slowly; starting a second cloud on the same port would fail
 
 
 class ModeError(WorkshopError):
@@ -91,7 +92,7 @@ def ensure_local_cloud() -> dict[str, str]:
 
     get_client()  # the local cloud runs on the Docker engine: say how to start one if none answers
     config = Config()
-    status = fetch_status(config)
+    status = fetch_status(config, timeout=STATUS_TIMEOUT_S)
     if not status or not all(part.get("ready") for part in status["parts"].values()):
         result = subprocess.run([sys.executable, "-m", "localcloud", "up", "--detach"], capture_output=True,
                                 text=True, timeout=LOCAL_UP_TIMEOUT_S)
@@ -99,6 +100,13 @@ def ensure_local_cloud() -> dict[str, str]:
             raise ModeError("the local cloud did not start:\n" + (result.stderr or result.stdout).strip()
                             + "\nFix what it says, then re-run this cell (`localcloud status` shows each part).")
     return config.client_environment()
+
+
+def local_instance() -> str:
+    """The name of the local cloud this kernel uses (its containers carry it as a label)."""
+    from localcloud.config import Config
+
+    return Config().instance
 
 
 def use_real_account() -> str:

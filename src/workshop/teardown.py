@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import docker
 
+from workshop.session import local_instance
 from workshop.settings import WORKSHOP_LABEL
 
 WAIT_S = 120
@@ -223,17 +224,43 @@ def remove_network(session) -> list[str]:
     return removed
 
 
+# The names modules 01–03 and their checks give their containers and networks on the Docker engine.
+MODULE_CONTAINER_PREFIXES = ("workshop-monolith", "workshop-0", "workshop-exercise")
+
+
 def remove_local_containers() -> list[str]:
     """The containers and networks modules 01–03 started on the Docker engine (images stay: they are the cache)."""
     client = docker.from_env()
     removed = []
     for container in client.containers.list(all=True, filters={"label": f"{WORKSHOP_LABEL}=true"}):
-        container.remove(force=True)
-        removed.append(container.name)
+        if container.name.startswith(MODULE_CONTAINER_PREFIXES):
+            container.remove(force=True)
+            removed.append(container.name)
     for network in client.networks.list(filters={"label": f"{WORKSHOP_LABEL}=true"}):
-        network.remove()
-        removed.append(network.name)
+        if network.name.startswith(MODULE_CONTAINER_PREFIXES):
+            network.remove()
+            removed.append(network.name)
     return removed
+
+
+# What runs a workload of the local cloud (an ECS task, a Lambda function), by the label the local cloud gives it.
+WORKLOAD_PARTS = ("ecs-task", "lambda-function")
+
+
+def workload_containers(session) -> list[str]:
+    """In local mode, the containers that still run ECS tasks or Lambda functions (on AWS there are none to see)."""
+    if session.mode != "local":
+        return []
+    containers = docker.from_env().containers.list(all=True, filters={"label": f"localcloud.managed={local_instance()}"})
+    return sorted(c.name for c in containers if c.labels.get("localcloud.part") in WORKLOAD_PARTS)
+
+
+def wait_until_no_workloads(session, timeout: float = 60) -> float:
+    """Stopped tasks and deleted functions leave the engine shortly after the API says so; returns seconds taken."""
+    started = time.monotonic()
+    while workload_containers(session) and time.monotonic() - started < timeout:
+        time.sleep(0.5)
+    return round(time.monotonic() - started, 1)
 
 
 # In dependency order: what uses a thing goes before the thing.
