@@ -34,6 +34,7 @@ class TargetHealth:
     failures: int = 0
     in_flight: int = 0
     draining_until: float | None = None
+    address: object = None  # where the target was reached when this record began
 
     def set(self, state: str, reason: str | None = None, description: str | None = None) -> None:
         self.state, self.reason, self.description = state, reason, description

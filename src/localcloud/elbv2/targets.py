@@ -83,12 +83,16 @@ class TargetRegistry:
             self._stop_checks(key)
             self.records[key] = TargetHealth()
             self.records[key].set("unavailable", "Target.HealthCheckDisabled", "Health checks are disabled")
-        elif record is None or record.state in ("draining", "unused", "unavailable"):
+        elif record is None or record.state in ("draining", "unused", "unavailable") or self._moved(key, group, record):
             self._stop_checks(key)
-            self.records[key] = TargetHealth()
+            self.records[key] = TargetHealth(address=self._address_of(group, key[1], key[2]))
             self._checks[key] = asyncio.get_running_loop().create_task(self._check_forever(key, self.records[key]))
         elif key not in self._checks:
             self._checks[key] = asyncio.get_running_loop().create_task(self._check_forever(key, record))
+
+    def _moved(self, key: TargetKey, group, record: TargetHealth) -> bool:
+        """A new task that took a stopped task's IP is a new target: it must not inherit the old one's health."""
+        return record.address is not None and self._address_of(group, key[1], key[2]) != record.address
 
     async def _check_forever(self, key: TargetKey, record: TargetHealth) -> None:
         """Check one target every interval, for as long as `record` is its current record."""
