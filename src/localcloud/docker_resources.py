@@ -1,7 +1,12 @@
 """The Docker side of the local cloud: its labelled network, and removing everything it ever started."""
+import logging
+
 import docker
 
 from localcloud.config import MANAGED_LABEL, PART_LABEL
+
+
+log = logging.getLogger(__name__)
 
 
 def labels(instance: str, part: str, **extra: str) -> dict[str, str]:
@@ -32,10 +37,15 @@ def remove_everything(client: docker.DockerClient, instance: str) -> dict[str, i
             pass
     for network in client.networks.list(filters=filters):
         try:
+            network.reload()
+            for container_id in network.attrs.get("Containers") or {}:  # endpoints of containers gone astray
+                network.disconnect(container_id, force=True)
             network.remove()
             removed["networks"] += 1
         except docker.errors.NotFound:
             pass
+        except docker.errors.APIError as error:  # the engine keeps a stale endpoint: reuse the network next time
+            log.warning("network %s could not be removed (%s); it will be reused", network.name, error.explanation)
     for volume in client.volumes.list(filters=filters):
         try:
             volume.remove(force=True)
