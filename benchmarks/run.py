@@ -22,6 +22,7 @@ SUITES = {
     "lambda": "benchmarks.localcloud_lambda",
     "apigateway": "benchmarks.localcloud_apigateway",
     "dashboard": "benchmarks.dashboard",
+    "bookshop": "benchmarks.bookshop",
     # Slowest last: debootstrap of a whole root filesystem per repeat.
     "base-images": "benchmarks.base_images",
 }
