@@ -10,14 +10,9 @@ INSTALLED := $(VENV)/.installed
 lab: prepare
 	LAB_PORT=$(LAB_PORT) $(PY) -m setup.lab
 
-# Two workers: most tests wait on containers, not the CPU. Notebooks share one local cloud, so they run in order
-# on one worker (their xdist group).
-# The notebook tests' local cloud outlives the papermill run, so nbval's re-run of every notebook is a second run
-# without cleanup (idempotence); it is stopped whatever the outcome.
+# The whole suite in two lanes at once: the notebooks (papermill, then nbval in the same cloud), and the rest.
 test: prepare browser
-	tests/notebooks/local_cloud.sh up
-	$(PY) -m pytest -n 2 --dist loadgroup && tests/notebooks/run_nbval.sh; \
-		status=$$?; tests/notebooks/local_cloud.sh down; exit $$status
+	tests/run_all.sh
 
 bench: prepare
 	$(PY) -m benchmarks.run

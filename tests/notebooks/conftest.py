@@ -63,10 +63,9 @@ collect_ignore_glob = ["*.ipynb"]
 def pytest_collection_modifyitems(items):
     here = Path(__file__).parent
     for item in items:
-        if item.path.is_relative_to(here) and item.get_closest_marker("notebook"):
-            item.add_marker(pytest.mark.xdist_group("notebooks"))  # one local cloud: one worker, in order
-            if not item.get_closest_marker("timeout"):
-                item.add_marker(pytest.mark.timeout(NOTEBOOK_TIMEOUT_S))
+        if item.path.is_relative_to(here) and item.get_closest_marker("notebook") \
+                and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(NOTEBOOK_TIMEOUT_S))
 
 
 def read_executed(path: Path) -> nbformat.NotebookNode:
