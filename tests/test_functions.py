@@ -40,7 +40,7 @@ def built(session):
     return stack, ensure_functions(session, stack)
 
 
-def confirmation_logged(session, function_name: str, order_id: int, seconds: float = 30) -> dict | None:
+def confirmation_logged(session, function_name: str, order_id: int, seconds: float = 60) -> dict | None:
     logs, deadline = session.client("logs"), time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
