@@ -1,38 +1,22 @@
 """catch_up builds a later module's starting point in a real local cloud, and a second run changes nothing;
 teardown removes all of it, and the inventory proves it."""
-import uuid
 
 import httpx
-
 import pytest
 
-import localcloud
-from localcloud.config import Config
 from workshop.catch_up import catch_up
 from workshop.deploy import SERVICES, repository_name
-from workshop.session import Session
 from workshop.live_architecture import draw, read_state
 from workshop.teardown import inventory, teardown
+from tests.workshop_cloud import local_session
 
 pytestmark = pytest.mark.docker
 
 
 @pytest.fixture(scope="module")
-def session(monkeypatch_module):
-    with localcloud.running(Config(port=0, instance=f"t-catch-up-{uuid.uuid4().hex[:8]}")) as cloud:
-        for name, value in cloud.config.client_environment().items():
-            monkeypatch_module.setenv(name, value)
-        try:
-            yield Session(mode="local", region=cloud.config.region, account=cloud.config.account_id,
-                          prefix=f"t{uuid.uuid4().hex[:6]}")
-        finally:
-            cloud.reset()
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
+def session():
+    with local_session("catch-up") as session:
+        yield session
 
 
 def test_module_05_starts_with_every_image_in_ecr_and_a_second_run_pushes_nothing(session):

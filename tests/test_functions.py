@@ -2,36 +2,21 @@
 reaches the notifier; a second call changes nothing; remove_functions deletes what it built."""
 import json
 import time
-import uuid
 
 import httpx
 import pytest
 
-import localcloud
-from localcloud.config import Config
 from workshop.catch_up import catch_up
 from workshop.functions import TOPIC_VARIABLE, ensure_functions, orders_environment, remove_functions
-from workshop.session import Session
+from tests.workshop_cloud import local_session
 
 pytestmark = pytest.mark.docker
 
 
 @pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
-
-
-@pytest.fixture(scope="module")
-def session(monkeypatch_module):
-    with localcloud.running(Config(port=0, instance=f"t-functions-{uuid.uuid4().hex[:8]}")) as cloud:
-        for name, value in cloud.config.client_environment().items():
-            monkeypatch_module.setenv(name, value)
-        try:
-            yield Session(mode="local", region=cloud.config.region, account=cloud.config.account_id,
-                          prefix=f"t{uuid.uuid4().hex[:6]}")
-        finally:
-            cloud.reset()
+def session():
+    with local_session("functions") as session:
+        yield session
 
 
 @pytest.fixture(scope="module")
