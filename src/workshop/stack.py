@@ -161,13 +161,16 @@ def ensure_stack(session, orders_environment: dict | None = None) -> Stack:
         uri = ecr.describe_repositories(repositoryNames=[repository_name(session, service)])["repositories"][0]["repositoryUri"]
         found = ecs.describe_services(cluster=session.prefix, services=[service])["services"]
         if found and found[0]["status"] == "ACTIVE":
+            if found[0]["desiredCount"] != 1:  # scaled in module 05 or from the dashboard: one task each to start
+                ecs.update_service(cluster=session.prefix, service=service, desiredCount=1)
+                created.append(service)
             continue
         container = container_definition(session, service, f"{uri}:1.0", log_group, environment=environments.get(service))
         definition = register_task_definition(ecs, session, (execution_role, task_role), container)
         extra = {"serviceRegistries": [{"registryArn": registry}]} if service == "catalog" else {}
         if ensure_service(ecs, session, service, definition, groups[service], network, **extra):
             created.append(service)
-    if created:
+    if created:  # or scaled back
         ecs.get_waiter("services_stable").wait(cluster=session.prefix, services=created, WaiterConfig=WAIT)
         for service in created:
             elbv2.get_waiter("target_in_service").wait(TargetGroupArn=groups[service], WaiterConfig=WAIT)
