@@ -105,11 +105,12 @@ def fast(waiter_name: str, cloud):
     return lambda **kwargs: waiter.wait(**kwargs, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
 
 
-def function_containers(cloud, name: str | None = None) -> list:
+def function_containers(cloud, name: str | None = None) -> list[str]:
+    """Ids of the function's containers; one listing call, so a container reaped meanwhile cannot fail it."""
     labels = [f"{MANAGED_LABEL}={cloud.config.instance}", f"{PART_LABEL}={PART}"]
     if name:
         labels.append(f"localcloud.lambda.function={name}")
-    return docker.from_env().containers.list(all=True, filters={"label": labels})
+    return [summary["Id"] for summary in docker.from_env().api.containers(all=True, filters={"label": labels})]
 
 
 def wait_for(condition, timeout: float = 20.0, interval: float = 0.1, message: str = "condition"):

@@ -145,14 +145,14 @@ def test_reserved_concurrency_throttles_with_too_many_requests(cloud, function):
 def test_a_code_update_replaces_the_containers(cloud):
     name = unique("versioned")
     create_function(cloud, name)
-    before = {c.id for c in function_containers(cloud, name)} or None
+    before = set(function_containers(cloud, name)) or None
     invoke(cloud, name, {"action": "echo"})
-    before = {c.id for c in function_containers(cloud, name)}
+    before = set(function_containers(cloud, name))
     lam = client(cloud, "lambda")
     lam.update_function_code(FunctionName=name, ZipFile=zipped({"app.py": "def handler(e, c):\n    return 'v2'\n"}))
     fast("function_updated", cloud)(FunctionName=name)
     assert json.loads(invoke(cloud, name, {})["Body"]) == "v2"
-    wait_for(lambda: not before & {c.id for c in function_containers(cloud, name)}, message="old containers gone")
+    wait_for(lambda: not before & set(function_containers(cloud, name)), message="old containers gone")
 
 
 def test_a_configuration_update_is_seen_by_the_next_invoke(cloud):
