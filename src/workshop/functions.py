@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from workshop.deploy import build_and_push, ensure_repository
 from workshop.paths import SAMPLE_SERVICES
-from workshop.stack import SERVICE_PORT, Stack, container_definition, register_task_definition
+from workshop.stack import SERVICE_PORT, Stack, container_definition, ensure_role, register_task_definition
 
 FUNCTIONS_DIR = SAMPLE_SERVICES / "functions"
 BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -73,11 +73,7 @@ def recommendations_zip() -> bytes:
 
 def ensure_lambda_role(iam, session) -> str:
     name = session.name("lambda")
-    try:
-        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST), Tags=session.tags,
-                              Description="what the workshop's Lambda functions run as")["Role"]["Arn"]
-    except iam.exceptions.EntityAlreadyExistsException:
-        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+    arn = ensure_role(iam, session, "lambda", "what the workshop's Lambda functions run as", trust=LAMBDA_TRUST)
     for policy in (BASIC_EXECUTION_POLICY, VPC_ACCESS_POLICY):
         iam.attach_role_policy(RoleName=name, PolicyArn=policy)
     iam.put_role_policy(RoleName=name, PolicyName="read-order-events", PolicyDocument=json.dumps({

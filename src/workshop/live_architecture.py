@@ -25,21 +25,17 @@ class LiveState:
         return not (self.apis or self.rules or self.services or self.functions or self.topics or self.queues)
 
 
-def _mine(prefix: str, name: str) -> bool:
-    return name.startswith(prefix + "-")
-
-
 def read_state(session) -> LiveState:
     state = LiveState(prefix=session.prefix)
     v2 = session.client("apigatewayv2")
     for api in v2.get_apis()["Items"]:
-        if _mine(session.prefix, api["Name"]):
+        if session.owns(api["Name"]):
             state.apis[api["Name"]] = [r["RouteKey"] for r in v2.get_routes(ApiId=api["ApiId"])["Items"]]
     elbv2 = session.client("elbv2")
     groups = {g["TargetGroupArn"]: g["TargetGroupName"].removeprefix(session.prefix + "-")
-              for g in elbv2.describe_target_groups()["TargetGroups"] if _mine(session.prefix, g["TargetGroupName"])}
+              for g in elbv2.describe_target_groups()["TargetGroups"] if session.owns(g["TargetGroupName"])}
     for balancer in elbv2.describe_load_balancers()["LoadBalancers"]:
-        if not _mine(session.prefix, balancer["LoadBalancerName"]):
+        if not session.owns(balancer["LoadBalancerName"]):
             continue
         for listener in elbv2.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"]:
             for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
@@ -60,9 +56,9 @@ def read_state(session) -> LiveState:
         if service["status"] == "ACTIVE":
             state.services[service["serviceName"]] = f"{service['runningCount']}/{service['desiredCount']} tasks"
     lambda_ = session.client("lambda")
-    state.functions = [f["FunctionName"] for f in lambda_.list_functions()["Functions"] if _mine(session.prefix, f["FunctionName"])]
+    state.functions = [f["FunctionName"] for f in lambda_.list_functions()["Functions"] if session.owns(f["FunctionName"])]
     state.topics = [t["TopicArn"].rsplit(":", 1)[-1] for t in session.client("sns").list_topics()["Topics"]
-                    if _mine(session.prefix, t["TopicArn"].rsplit(":", 1)[-1])]
+                    if session.owns(t["TopicArn"].rsplit(":", 1)[-1])]
     for url in session.client("sqs").list_queues(QueueNamePrefix=session.prefix + "-").get("QueueUrls", []):
         state.queues[url.rsplit("/", 1)[-1]] = []
     for function in state.functions:

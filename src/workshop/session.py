@@ -53,6 +53,10 @@ class Session:
         """The same tags as a mapping (ECR lifecycle, Lambda, API Gateway and SQS take this shape)."""
         return {tag["Key"]: tag["Value"] for tag in self.tags}
 
+    def owns(self, name: str) -> bool:
+        """Whether a resource name is under the learner's prefix ("bookshop-…", "bookshop/…" or the prefix itself)."""
+        return name == self.prefix or name.startswith((self.prefix + "-", self.prefix + "/"))
+
     def name(self, *parts: str) -> str:
         """A resource name under the learner's prefix: name("catalog") → "bookshop-catalog"."""
         return "-".join((self.prefix, *parts))

@@ -36,10 +36,11 @@ class Stack:
     catalog_url: str               # where tasks reach catalog (Cloud Map)
 
 
-def ensure_role(iam, session, suffix: str, description: str) -> str:
+def ensure_role(iam, session, suffix: str, description: str, trust: dict = TRUST) -> str:
+    """The role `<prefix>-<suffix>` that `trust` may assume (ECS tasks unless told otherwise), unless it exists."""
     name = session.name(suffix)
     try:
-        return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST), Description=description,
+        return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), Description=description,
                                Tags=session.tags)["Role"]["Arn"]
     except iam.exceptions.EntityAlreadyExistsException:
         return iam.get_role(RoleName=name)["Role"]["Arn"]

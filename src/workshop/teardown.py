@@ -94,20 +94,16 @@ def remove_ecs_deployment(session) -> dict:
 
 # --- everything (module 09) ----------------------------------------------------------------------------------------
 
-def _mine(session, name: str) -> bool:
-    return name.startswith(session.prefix + "-") or name.startswith(session.prefix + "/") or name == session.prefix
-
-
 def remove_apis(session) -> list[str]:
     removed = []
     v2 = session.client("apigatewayv2")
     for api in v2.get_apis()["Items"]:
-        if _mine(session, api["Name"]):
+        if session.owns(api["Name"]):
             v2.delete_api(ApiId=api["ApiId"])
             removed.append(api["Name"])
     v1 = session.client("apigateway")
     for api in v1.get_rest_apis()["items"]:
-        if _mine(session, api["name"]):
+        if session.owns(api["name"]):
             v1.delete_rest_api(restApiId=api["id"])
             removed.append(api["name"])
     return removed
@@ -118,7 +114,7 @@ def remove_functions(session) -> list[str]:
     lambda_ = session.client("lambda")
     removed = []
     for function in lambda_.list_functions()["Functions"]:
-        if not _mine(session, function["FunctionName"]):
+        if not session.owns(function["FunctionName"]):
             continue
         for mapping in lambda_.list_event_source_mappings(FunctionName=function["FunctionName"])["EventSourceMappings"]:
             lambda_.delete_event_source_mapping(UUID=mapping["UUID"])
@@ -145,7 +141,7 @@ def remove_messaging(session) -> list[str]:
         removed.append(url.rsplit("/", 1)[-1])
     for topic in sns.list_topics()["Topics"]:
         name = topic["TopicArn"].rsplit(":", 1)[-1]
-        if _mine(session, name):
+        if session.owns(name):
             for subscription in sns.list_subscriptions_by_topic(TopicArn=topic["TopicArn"])["Subscriptions"]:
                 if subscription["SubscriptionArn"].startswith("arn:"):
                     sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
@@ -158,7 +154,7 @@ def remove_repositories(session) -> list[str]:
     ecr = session.client("ecr")
     removed = []
     for repository in ecr.describe_repositories()["repositories"]:
-        if _mine(session, repository["repositoryName"]):
+        if session.owns(repository["repositoryName"]):
             ecr.delete_repository(repositoryName=repository["repositoryName"], force=True)
             removed.append(repository["repositoryName"])
     return removed
@@ -182,7 +178,7 @@ def remove_roles(session) -> list[str]:
     iam = session.client("iam")
     removed = []
     for role in iam.list_roles()["Roles"]:
-        if not _mine(session, role["RoleName"]):
+        if not session.owns(role["RoleName"]):
             continue
         for policy in iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]:
             iam.detach_role_policy(RoleName=role["RoleName"], PolicyArn=policy["PolicyArn"])
@@ -308,22 +304,22 @@ def inventory(session) -> dict[str, list[str]]:
     v1, v2, ecr, iam = session.client("apigateway"), session.client("apigatewayv2"), session.client("ecr"), session.client("iam")
     clusters = ecs.describe_clusters(clusters=[session.prefix])["clusters"]
     return {
-        "API Gateway": [a["Name"] for a in v2.get_apis()["Items"] if _mine(session, a["Name"])]
-                       + [a["name"] for a in v1.get_rest_apis()["items"] if _mine(session, a["name"])],
-        "Lambda": [f["FunctionName"] for f in lambda_.list_functions()["Functions"] if _mine(session, f["FunctionName"])],
+        "API Gateway": [a["Name"] for a in v2.get_apis()["Items"] if session.owns(a["Name"])]
+                       + [a["name"] for a in v1.get_rest_apis()["items"] if session.owns(a["name"])],
+        "Lambda": [f["FunctionName"] for f in lambda_.list_functions()["Functions"] if session.owns(f["FunctionName"])],
         "ECS": [c["clusterName"] for c in clusters if c["status"] == "ACTIVE"]
                + ecs.list_task_definition_families(familyPrefix=session.prefix + "-", status="ACTIVE")["families"],
-        "ELBv2": [b["LoadBalancerName"] for b in elbv2.describe_load_balancers()["LoadBalancers"] if _mine(session, b["LoadBalancerName"])]
-                 + [g["TargetGroupName"] for g in elbv2.describe_target_groups()["TargetGroups"] if _mine(session, g["TargetGroupName"])],
+        "ELBv2": [b["LoadBalancerName"] for b in elbv2.describe_load_balancers()["LoadBalancers"] if session.owns(b["LoadBalancerName"])]
+                 + [g["TargetGroupName"] for g in elbv2.describe_target_groups()["TargetGroups"] if session.owns(g["TargetGroupName"])],
         "Cloud Map": [n["Name"] for n in discovery.list_namespaces()["Namespaces"] if n["Name"] == f"{session.prefix}.local"],
         "SQS": [u.rsplit("/", 1)[-1] for u in sqs.list_queues(QueueNamePrefix=session.prefix + "-").get("QueueUrls", [])],
-        "SNS": [t["TopicArn"].rsplit(":", 1)[-1] for t in sns.list_topics()["Topics"] if _mine(session, t["TopicArn"].rsplit(":", 1)[-1])],
-        "ECR": [r["repositoryName"] for r in ecr.describe_repositories()["repositories"] if _mine(session, r["repositoryName"])],
+        "SNS": [t["TopicArn"].rsplit(":", 1)[-1] for t in sns.list_topics()["Topics"] if session.owns(t["TopicArn"].rsplit(":", 1)[-1])],
+        "ECR": [r["repositoryName"] for r in ecr.describe_repositories()["repositories"] if session.owns(r["repositoryName"])],
         "CloudWatch Logs": [g["logGroupName"] for prefix in _log_group_prefixes(session)
                             for g in logs.describe_log_groups(logGroupNamePrefix=prefix)["logGroups"]],
-        "IAM": [r["RoleName"] for r in iam.list_roles()["Roles"] if _mine(session, r["RoleName"])],
+        "IAM": [r["RoleName"] for r in iam.list_roles()["Roles"] if session.owns(r["RoleName"])],
         "EC2 network": _named_vpcs(ec2, session)
-                       + [g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"] if _mine(session, g["GroupName"])],
+                       + [g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"] if session.owns(g["GroupName"])],
     }
 
 
