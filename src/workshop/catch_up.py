@@ -43,7 +43,7 @@ def catch_up(module: str, session) -> StartingPoint:
                                                 else f"built and pushed ({result.digest[:19]}…)"))
     if SERVICES_RUNNING in NEEDS[module]:
         start.stack = ensure_stack(session)
-        start.done.append(f"services answering at {start.stack.base_url}")
+        start.done.append(f"users, catalog and orders running, every target healthy behind {start.stack.base_url}")
     if FUNCTIONS in NEEDS[module]:
         start.functions = ensure_functions(session, start.stack)
         start.done.append(f"functions {start.functions.recommendations_name} and {start.functions.notifier_name}, "
