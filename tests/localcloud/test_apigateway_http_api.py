@@ -1,4 +1,5 @@
 """HTTP APIs end to end: requests to `ApiEndpoint` reach HTTP targets by route, stage and deployment."""
+import ipaddress
 import subprocess
 import uuid
 import warnings
@@ -37,14 +38,14 @@ def apigw(cloud):
     return fx.aws_client(cloud, "apigatewayv2")
 
 
-def test_api_endpoint_answers_as_returned(apigw, target):
+def test_api_endpoint_answers_as_returned(cloud, apigw, target):
     api = fx.http_api(apigw, {"GET /orders/{id}": fx.http_proxy(f"{target}/orders/{{id}}")})
-    assert api["ApiEndpoint"].startswith("http://127.0.0.1:")
+    assert api["ApiEndpoint"].startswith(f"http://{cloud.gateway_ip}:")
     response = httpx.get(f"{api['ApiEndpoint']}/orders/42?tag=a&tag=b")
     assert response.status_code == 200 and response.headers["apigw-requestid"]
     echoed = response.json()
     assert echoed["path"] == "/orders/42" and echoed["query"] == "tag=a&tag=b"
-    assert echoed["headers"]["X-Forwarded-For"] == "127.0.0.1"
+    ipaddress.ip_address(echoed["headers"]["X-Forwarded-For"])  # the caller's address (this host's, chosen by its routes)
 
 
 def test_greedy_route_and_method_choice(apigw, target):
@@ -177,3 +178,12 @@ def test_http_proxy_through_a_load_balancer(cloud, apigw):
     public = httpx.get(f"{api['ApiEndpoint']}/public/books/1").json()
     assert public["path"] == "/books/1" and public["hostname"].startswith("api-target")
     assert httpx.get(f"{api['ApiEndpoint']}/orders/5").json()["path"] == "/orders/5"
+
+
+def test_a_container_on_the_cloud_network_calls_the_api_as_returned(cloud, apigw, target):
+    # What lets an ECS task call an API (orders' synchronous confirmation): the same URL as on this host.
+    api = fx.http_api(apigw, {"GET /from-a-task": fx.http_proxy(f"{target}/from-a-task")})
+    script = f"import urllib.request; print(urllib.request.urlopen('{api['ApiEndpoint']}/from-a-task', timeout=5).read().decode())"
+    output = cloud.docker.containers.run(elb_fx.build_image(cloud.docker), ["python", "-c", script], remove=True,
+                                         network=cloud.network.name, labels=cloud.labels("test"))
+    assert '"path": "/from-a-task"' in output.decode()

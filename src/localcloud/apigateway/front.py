@@ -1,4 +1,4 @@
-"""The HTTP side: one server per API on its loopback port, each request read, answered by its API's handler."""
+"""The HTTP side: one server per API on its own port, each request read, answered by its API's handler."""
 import asyncio
 import functools
 import logging

@@ -1,6 +1,6 @@
 """Fixes to moto's API Gateway backends (moto 5.2.5), applied once; each names the moto behaviour it works around.
 
-The data plane attaches itself here so that the fixes that need it (loopback endpoints) can ask it; with no plane
+The data plane attaches itself here so that the fixes that need it (each API's endpoint) can ask it; with no plane
 attached for a backend, moto behaves as it always did (apart from the operations it lacks, which are added).
 """
 import json
@@ -48,19 +48,19 @@ def apply() -> None:
 
 
 def fix_api_endpoint_resolves_nowhere() -> None:
-    # moto's ApiEndpoint is https://<id>.execute-api.<region>.amazonaws.com; give each HTTP API a loopback port.
+    # moto's ApiEndpoint is https://<id>.execute-api.<region>.amazonaws.com; give each HTTP API a port of its own.
     def make(original):
         def create_api(self, *args, **kwargs):
             api = original(self, *args, **kwargs)
             if (plane := plane_for(self)) and api.protocol_type == "HTTP":
-                api.api_endpoint = f"http://127.0.0.1:{plane.claim_port(api.api_id)}"
+                api.api_endpoint = plane.endpoint(plane.claim_port(api.api_id))
             return api
         return create_api
     _wrap(ApiGatewayV2Backend, "create_api", make)
 
 
 def fix_rest_api_has_no_local_endpoint() -> None:
-    # A REST API is invoked at https://<id>.execute-api.<region>.amazonaws.com/<stage>/…: serve it on a loopback port.
+    # A REST API is invoked at https://<id>.execute-api.<region>.amazonaws.com/<stage>/…: serve it on a port of its own.
     def make(original):
         def create_rest_api(self, *args, **kwargs):
             rest_api = original(self, *args, **kwargs)

@@ -1,4 +1,4 @@
-"""ApiGatewayPlane: every API's loopback port, served by one event loop thread; requests go to Lambda or HTTP."""
+"""ApiGatewayPlane: every API's own port, served by one event loop thread; requests go to Lambda or HTTP."""
 import asyncio
 import logging
 import threading
@@ -38,6 +38,9 @@ class ApiGatewayPlane:
     # --- lifecycle --------------------------------------------------------------------------------------------------
     def start(self, cloud) -> None:
         self.cloud = cloud
+        # The cloud network's gateway: the notebook on this host and the tasks and functions in containers all
+        # reach an API at the same URL, as everyone reaches execute-api.amazonaws.com on AWS.
+        self._ports = PortBook(cloud.gateway_ip)
         moto_patches.apply()
         self._loop = asyncio.new_event_loop()
         self._front = ApiFront(self._handler_for)
@@ -94,14 +97,18 @@ class ApiGatewayPlane:
             http_apis = {api.api_id: api.api_endpoint for api in list(self._http_backend().apis.values())}
             rest_apis = {rest_api.id: {stage: self.invoke_url(rest_api.id, stage) for stage in list(rest_api.stages)}
                          for rest_api in list(self._rest_backend().apis.values())}
-        return {"ready": running, "endpoint": "http://127.0.0.1:<a port per API>",
+        return {"ready": running, "endpoint": self.endpoint("<a port per API>"),
                 "http_apis": http_apis, "rest_apis": rest_apis}
 
     # --- what learners' helpers and tests use -----------------------------------------------------------------------
+    def endpoint(self, port: int | str) -> str:
+        """An API's root URL: its port on the cloud network's gateway address."""
+        return f"http://{self._ports.host}:{port}"
+
     def invoke_url(self, rest_api_id: str, stage: str) -> str | None:
-        """Where a REST API's stage answers: http://127.0.0.1:<the API's port>/<stage>."""
+        """Where a REST API's stage answers: http://<gateway address>:<the API's port>/<stage>."""
         port = self._ports.port(rest_api_id)
-        return f"http://127.0.0.1:{port}/{stage}" if port else None
+        return f"{self.endpoint(port)}/{stage}" if port else None
 
     def reconcile_once(self) -> None:
         self._call(self._reconcile)
@@ -111,7 +118,7 @@ class ApiGatewayPlane:
         return self.cloud is not None and (backend is self._http_backend() or backend is self._rest_backend())
 
     def claim_port(self, key: str) -> int:
-        """Reserve and serve a loopback port for an API id (any thread)."""
+        """Reserve and serve a port for an API id (any thread)."""
         port, sock = self._ports.reserve(key)
         if sock is not None:
             asyncio.run_coroutine_threadsafe(self._front.serve(key, sock), self._loop)
@@ -144,7 +151,7 @@ class ApiGatewayPlane:
         for key in (http_apis.keys() | rest_apis) - self._ports.keys():
             port = self.claim_port(key)
             if key in http_apis:
-                http_apis[key].api_endpoint = f"http://127.0.0.1:{port}"
+                http_apis[key].api_endpoint = self.endpoint(port)
 
     # --- helpers ----------------------------------------------------------------------------------------------------
     def _http_backend(self):

@@ -1,13 +1,13 @@
-"""Loopback ports handed out to load balancers and listeners: bound and listening from the moment they are reserved."""
+"""Ports handed out to load balancers, listeners and APIs: bound and listening from the moment they are reserved."""
 import socket
 import threading
 
 
 class PortBook:
-    """One listening socket on 127.0.0.1 per key (a load balancer or listener ARN), so its port is ours at once."""
+    """One listening socket per key (a load balancer or listener ARN, an API id) on `host`, so its port is ours at once."""
 
     def __init__(self, host: str = "127.0.0.1"):
-        self._host = host
+        self.host = host
         self._lock = threading.Lock()
         self._sockets: dict[str, socket.socket] = {}
 
@@ -18,7 +18,7 @@ class PortBook:
                 return self._sockets[key].getsockname()[1], None
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self._host, 0))
+            sock.bind((self.host, 0))
             sock.listen(256)  # clients connecting before the server runs wait in the backlog, not refused
             sock.setblocking(False)
             self._sockets[key] = sock
