@@ -1,5 +1,13 @@
 """An embedded local AWS: moto as the control plane, data planes on a real Docker engine."""
-from localcloud.cloud import LocalCloud, running
-from localcloud.config import Config
+import importlib
 
 __all__ = ["Config", "LocalCloud", "running"]
+
+# Resolved on first use: `python -m localcloud status` must not pay for importing moto and docker.
+_LAZY = {"Config": "localcloud.config", "LocalCloud": "localcloud.cloud", "running": "localcloud.cloud"}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'localcloud' has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name]), name)
