@@ -1,4 +1,8 @@
-"""`localcloud up [--detach] | status [--json] | down | reset` (also `python -m localcloud …`)."""
+"""`localcloud up [--detach] | status [--json] | down | reset` (also `python -m localcloud …`).
+
+Only `up` (in the process that runs the cloud) and `down` import moto and docker: every other command, and the
+waiting of `up --detach`, needs nothing but HTTP.
+"""
 import argparse
 import json
 import os
@@ -9,11 +13,8 @@ import sys
 import threading
 import time
 
-import docker
 import httpx
 
-from localcloud import docker_resources
-from localcloud.cloud import LocalCloud
 from localcloud.config import Config
 
 DETACH_TIMEOUT_S = 60
@@ -25,11 +26,29 @@ class CommandError(Exception):
     """The command cannot do what was asked; the message says what to do instead."""
 
 
-def fetch_status(config: Config, timeout: float = 1.0) -> dict | None:
+def fetch_status(config: Config, timeout: float = 1.0, client: httpx.Client | None = None) -> dict | None:
     try:
-        return httpx.get(f"{config.endpoint_url}/_localcloud/status", timeout=timeout).json()
+        get = client.get if client is not None else httpx.get  # a kept client: polling costs no TLS set-up each time
+        return get(f"{config.endpoint_url}/_localcloud/status", timeout=timeout).json()
     except (httpx.HTTPError, ValueError):
         return None
+
+
+def part_state(part: dict) -> str:
+    """ready; loading (calls to it wait until it is ready); failed (it will not start); or not ready (started)."""
+    if part.get("ready"):
+        return "ready"
+    if part.get("loading"):
+        return "loading"
+    return "failed" if part.get("error") else "not ready"
+
+
+def describe_part(part: dict) -> str:
+    if part_state(part) == "loading":
+        return "loading (calls to it wait until it is ready)"
+    if part.get("error"):
+        return f"failed: {part['error']}"
+    return part.get("endpoint") or ""
 
 
 def running_pid(config: Config) -> int | None:
@@ -54,7 +73,7 @@ def print_endpoints(status: dict) -> None:
     print(f"local cloud up: AWS endpoint {status['endpoint']} (region {status['region']}, any access key)")
     for name, part in status["parts"].items():
         if name != "control-plane":
-            print(f"  {name:<14} {part.get('endpoint', '')}")
+            print(f"  {name:<14} {describe_part(part)}")
     print(f"  use it with: export AWS_ENDPOINT_URL={status['endpoint']}")
 
 
@@ -63,13 +82,19 @@ def up_foreground(config: Config) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    from localcloud.cloud import LocalCloud
+
     cloud = LocalCloud(config)
-    cloud.start()
+    cloud.start(wait=False)
     config.state_dir.mkdir(parents=True, exist_ok=True)
     config.pid_file.write_text(str(os.getpid()))
     try:
-        print_endpoints(cloud.status())
-        print("Ctrl-C stops it and removes everything it started.", flush=True)
+        print(f"AWS endpoint {config.endpoint_url} answering; starting the data planes…", flush=True)
+        while not cloud.wait_until_loaded(timeout=0.2) and not stop.is_set():
+            pass  # short waits: Ctrl-C is handled between them
+        if not stop.is_set():
+            print_endpoints(cloud.status())
+            print("Ctrl-C stops it and removes everything it started.", flush=True)
         stop.wait()
     finally:
         print("stopping the local cloud…", flush=True)
@@ -79,6 +104,10 @@ def up_foreground(config: Config) -> int:
 
 
 def up_detached(config: Config) -> int:
+    """Start the cloud in the background; return once its AWS API answers and no part has failed.
+
+    Parts still loading are said so: every call to one waits until it is ready, so a client may start at once.
+    """
     status = fetch_status(config, timeout=BUSY_STATUS_TIMEOUT_S)
     if status:
         print_endpoints(status)
@@ -88,20 +117,29 @@ def up_detached(config: Config) -> int:
     with config.log_file.open("ab") as log:
         process = subprocess.Popen([sys.executable, "-m", "localcloud", "up"], stdout=log, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True, env=dict(os.environ))
+    failed = {}
     deadline = time.monotonic() + DETACH_TIMEOUT_S
-    while time.monotonic() < deadline:
-        status = fetch_status(config)
-        if status and all(part.get("ready") for part in status["parts"].values()):
-            print_endpoints(status)
-            print(f"running in the background (pid {process.pid}, log {config.log_file}); `localcloud down` stops it")
-            return 0
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
+    with httpx.Client() as client:
+        while time.monotonic() < deadline:
+            status = fetch_status(config, client=client)
+            if status:
+                states = {name: part_state(part) for name, part in status["parts"].items()}
+                failed = {name: status["parts"][name]["error"] for name, state in states.items() if state == "failed"}
+                if failed:
+                    break
+                if all(state in ("ready", "loading") for state in states.values()):
+                    print_endpoints(status)
+                    print(f"running in the background (pid {process.pid}, log {config.log_file}); "
+                          "`localcloud down` stops it")
+                    return 0
+            if process.poll() is not None:
+                break
+            time.sleep(0.05)
     tail = config.log_file.read_text(errors="replace").splitlines()[-15:]
     if process.poll() is None:
         process.terminate()
-    raise CommandError("the local cloud did not come up; last lines of its log:\n" + "\n".join(tail))
+    what = "".join(f"\n  {name}: {error}" for name, error in failed.items())
+    raise CommandError(f"the local cloud did not come up{what}\nlast lines of its log:\n" + "\n".join(tail))
 
 
 def status_command(config: Config, as_json: bool) -> int:
@@ -111,12 +149,17 @@ def status_command(config: Config, as_json: bool) -> int:
     elif status is None:
         print(f"no local cloud answers at {config.endpoint_url} (start one with `localcloud up --detach`)")
     else:
+        marks = {"ready": "✔", "loading": "…", "failed": "✘", "not ready": "✘"}
         for name, part in status["parts"].items():
-            print(f"{'✔' if part.get('ready') else '✘'} {name:<14} {part.get('endpoint', '')}")
+            print(f"{marks[part_state(part)]} {name:<14} {describe_part(part)}")
     return 0 if status else 1
 
 
 def down(config: Config) -> int:
+    import docker
+
+    from localcloud import docker_resources
+
     pid = running_pid(config)
     if pid:
         os.kill(pid, signal.SIGTERM)
@@ -142,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="localcloud", description="An embedded local AWS on a Docker engine.")
     commands = parser.add_subparsers(dest="command", required=True)
     up_parser = commands.add_parser("up", help="start (foreground, Ctrl-C stops)")
-    up_parser.add_argument("--detach", action="store_true", help="return once every part answers")
+    up_parser.add_argument("--detach", action="store_true",
+                           help="return once the AWS API answers (a part still loading holds calls until it is ready)")
     status_parser = commands.add_parser("status", help="what runs and where")
     status_parser.add_argument("--json", action="store_true")
     commands.add_parser("down", help="stop and remove everything it started")

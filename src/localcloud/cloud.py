@@ -1,7 +1,6 @@
 """One local cloud: moto as the control plane, data planes on a real Docker engine, started and stopped together."""
 import contextlib
 import dataclasses
-import importlib
 import threading
 import time
 
@@ -14,23 +13,26 @@ from localcloud.config import Config
 from localcloud.control_plane import ControlPlane
 from localcloud.data_plane import DataPlane
 from localcloud.endpoint_relay import EndpointRelay
+from localcloud.plane_loader import Loading, PlaneLoader, PlaneSpec
 
-# The data planes, in start order (a later one may use an earlier one through `cloud.part(name)`).
+# The data planes, in start order (a later one may use an earlier one through `cloud.part(name)`), each with the
+# moto backends its moto_patches change: calls to those wait until it has started.
 DATA_PLANES = (
-    "localcloud.ecr:EcrPlane",
-    "localcloud.ecs:EcsPlane",
-    "localcloud.elbv2:Elbv2Plane",
-    "localcloud.awslambda:LambdaPlane",
-    "localcloud.apigateway:ApiGatewayPlane",
+    PlaneSpec("ecr", "localcloud.ecr:EcrPlane", ("ecr",)),
+    PlaneSpec("ecs", "localcloud.ecs:EcsPlane", ("ecs", "ec2")),
+    PlaneSpec("elbv2", "localcloud.elbv2:Elbv2Plane", ("elb", "elbv2")),  # moto serves elbv2 calls from its "elb" app
+    PlaneSpec("lambda", "localcloud.awslambda:LambdaPlane", ("awslambda", "sqs")),
+    PlaneSpec("apigateway", "localcloud.apigateway:ApiGatewayPlane", ("apigateway", "apigatewayv2")),
 )
+HOLD_LIMIT_S = 50  # a held call is refused after this, before a client's read timeout (botocore: 60 s) ends it
 
 
-def default_data_planes() -> list[DataPlane]:
-    planes = []
-    for dotted in DATA_PLANES:
-        module, _, cls = dotted.partition(":")
-        planes.append(getattr(importlib.import_module(module), cls)())
-    return planes
+def loadings(data_planes: list[DataPlane] | None) -> list[Loading]:
+    """What to start: the default planes (imported in the background), or the given ones."""
+    if data_planes is None:
+        return [Loading(spec.name, spec.moto_backends, spec.make) for spec in DATA_PLANES]
+    backends = {spec.name: spec.moto_backends for spec in DATA_PLANES}
+    return [Loading(plane.name, backends.get(plane.name, ()), lambda plane=plane: plane) for plane in data_planes]
 
 
 class AddressBook:
@@ -57,7 +59,7 @@ class AddressBook:
 class LocalCloud:
     def __init__(self, config: Config | None = None, data_planes: list[DataPlane] | None = None):
         self.config = config or Config()
-        self.planes = default_data_planes() if data_planes is None else data_planes
+        self._loader = PlaneLoader(loadings(data_planes), lambda plane: plane.start(self))
         self.addresses = AddressBook()
         self.docker: docker.DockerClient | None = None
         self.network = None
@@ -74,6 +76,11 @@ class LocalCloud:
         """The labels everything this cloud starts carries; `down` and orphan clean-up remove by them."""
         return docker_resources.labels(self.config.instance, part, **extra)
 
+    @property
+    def planes(self) -> list[DataPlane]:
+        """The data planes started so far, in start order."""
+        return self._loader.started
+
     def part(self, name: str) -> DataPlane:
         return next(plane for plane in self.planes if plane.name == name)
 
@@ -88,33 +95,34 @@ class LocalCloud:
         return self.network.attrs["IPAM"]["Config"][0]["Gateway"]
 
     # --- lifecycle ------------------------------------------------------------------------------------------------
-    def start(self) -> "LocalCloud":
+    def start(self, wait: bool = True) -> "LocalCloud":
+        """Serve the AWS API, then start the data planes; with `wait`, return once all have started."""
         self.docker = docker.from_env()
         docker_resources.remove_everything(self.docker, self.config.instance)  # orphans of an earlier run that did not stop cleanly
         self.network = docker_resources.ensure_network(self.docker, self.config.network, self.config.instance)
         self.network.reload()
-        self._control_plane = ControlPlane(self.config.host, self.config.port, self._routes())
+        self._control_plane = ControlPlane(self.config.host, self.config.port, self._routes(),
+                                           hold=lambda backend: self._loader.hold(backend, HOLD_LIMIT_S))
         self._control_plane.start()
         self.config = dataclasses.replace(self.config, port=self._control_plane.port)  # port 0 picks a free one
         self._relay = EndpointRelay(self.gateway_ip, ("127.0.0.1", self.config.port)).start()
-        started = []
-        try:
-            for plane in self.planes:
-                plane.start(self)
-                started.append(plane)
-        except BaseException:
-            self._stop(started)
-            raise
-        self.started_at = time.time()
+        self.started_at = time.time()  # the AWS API answers from now on; `status` says which parts are still loading
+        self._loader.start()
+        if wait and self.wait_until_loaded() and self._loader.failure is not None:
+            self.stop()
+            raise self._loader.failure
         return self
 
-    def stop(self) -> None:
-        self._stop(self.planes)
+    def wait_until_loaded(self, timeout: float | None = None) -> bool:
+        """True once every data plane has started or one has failed (its part's status says why)."""
+        return self._loader.wait(timeout)
 
-    def _stop(self, planes) -> None:
-        for plane in reversed(planes):
+    def stop(self) -> None:
+        started = self._loader.stop()
+        for plane in reversed(started):
             with contextlib.suppress(Exception):
                 plane.stop()
+        started.clear()
         if self._relay:
             self._relay.close()
             self._relay = None
@@ -126,6 +134,7 @@ class LocalCloud:
             self.docker.close()
 
     def reset(self) -> dict:
+        self._loader.wait(HOLD_LIMIT_S)  # a plane mid-start would find its state emptied under it
         moto_api_backend.reset()
         for plane in self.planes:
             plane.reset()
@@ -135,7 +144,7 @@ class LocalCloud:
         return {"endpoint": self.config.endpoint_url, "region": self.config.region,
                 "account_id": self.config.account_id, "started_at": self.started_at,
                 "parts": {"control-plane": {"ready": True, "endpoint": self.config.endpoint_url},
-                          **{plane.name: plane.status() for plane in self.planes}}}
+                          **self._loader.status()}}
 
     def _routes(self):
         return {"status": lambda request: self.status(),

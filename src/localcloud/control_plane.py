@@ -9,17 +9,42 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from localcloud.plane_loader import MOTO_IMPORTS
+
 INTERNAL_PREFIX = "/_localcloud/"
 
 # An internal route answers with a JSON-able value for a request.
 InternalRoute = Callable[[Request], object]
+# Waits until a moto backend (as moto's dispatcher names it) may serve calls; a reason to refuse them if it may not.
+Hold = Callable[[str], str | None]
+
+
+class HeldBackendApp:
+    """moto's app for one backend, made on its first call once `hold` lets that call through."""
+
+    def __init__(self, backend: str, hold: Hold):
+        self._backend = backend
+        self._hold = hold
+        self._app = None
+
+    def __call__(self, environ, start_response):
+        refusal = self._hold(self._backend)
+        if refusal is not None:
+            body = json.dumps({"__type": "ServiceUnavailableException", "message": refusal})
+            return Response(body, 503, mimetype="application/x-amz-json-1.1")(environ, start_response)
+        if self._app is None:
+            with MOTO_IMPORTS:  # making the app imports the service's moto modules
+                if self._app is None:
+                    self._app = create_backend_app(self._backend)
+        return self._app(environ, start_response)
 
 
 class ControlPlane:
-    def __init__(self, host: str, port: int, routes: dict[str, InternalRoute]):
+    def __init__(self, host: str, port: int, routes: dict[str, InternalRoute], hold: Hold = lambda backend: None):
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per API call drowns what matters
         self._routes = routes
-        self._moto = DomainDispatcherApplication(create_backend_app)
+        # moto's dispatcher makes each backend's app once, under its lock: what it makes must not wait there.
+        self._moto = DomainDispatcherApplication(lambda backend: HeldBackendApp(backend, hold))
         self._server = make_server(host, port, self._app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="control-plane", daemon=True)
 
