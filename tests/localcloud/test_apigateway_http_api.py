@@ -1,5 +1,6 @@
 """HTTP APIs end to end: requests to `ApiEndpoint` reach HTTP targets by route, stage and deployment."""
 import ipaddress
+import json
 import subprocess
 import uuid
 import warnings
@@ -187,3 +188,50 @@ def test_a_container_on_the_cloud_network_calls_the_api_as_returned(cloud, apigw
     output = cloud.docker.containers.run(elb_fx.build_image(cloud.docker), ["python", "-c", script], remove=True,
                                          network=cloud.network.name, labels=cloud.labels("test"))
     assert '"path": "/from-a-task"' in output.decode()
+
+
+# --- access logs --------------------------------------------------------------------------------------------------
+ACCESS_FORMAT = ('{"requestId":"$context.requestId","routeKey":"$context.routeKey","status":"$context.status",'
+                 '"stage":"$context.stage","method":"$context.httpMethod","path":"$context.path",'
+                 '"ip":"$context.identity.sourceIp","length":"$context.responseLength",'
+                 '"integrationStatus":"$context.integration.status","error":"$context.error.message",'
+                 '"unknown":"$context.noSuchVariable"}')
+
+
+def log_group(cloud, logs) -> tuple[str, str]:
+    """A new log group: (name, ARN)."""
+    name = fx.unique("/apigateway/access")
+    logs.create_log_group(logGroupName=name)
+    return name, f"arn:aws:logs:{cloud.config.region}:{cloud.config.account_id}:log-group:{name}"
+
+
+def test_access_log_writes_a_line_per_request_with_the_response_request_id(cloud, apigw, target):
+    logs = fx.aws_client(cloud, "logs")
+    group, group_arn = log_group(cloud, logs)
+    api = fx.http_api(apigw, {"GET /orders/{id}": fx.http_proxy(f"{target}/orders/{{id}}")})
+    apigw.update_stage(ApiId=api["ApiId"], StageName="$default",
+                       AccessLogSettings={"DestinationArn": group_arn, "Format": ACCESS_FORMAT})
+    response = httpx.get(f"{api['ApiEndpoint']}/orders/42")
+    events = wait_for(lambda: logs.filter_log_events(logGroupName=group)["events"], what="an access log line")
+    line = json.loads(events[0]["message"])
+    ipaddress.ip_address(line.pop("ip"))
+    assert len(events) == 1 and line == {
+        "requestId": response.headers["apigw-requestid"], "routeKey": "GET /orders/{id}", "status": "200",
+        "stage": "$default", "method": "GET", "path": "/orders/42", "length": str(len(response.content)),
+        "integrationStatus": "200", "error": "-", "unknown": "-"}
+
+
+def test_no_access_log_line_without_settings_nor_into_a_missing_log_group(cloud, apigw, target):
+    logs = fx.aws_client(cloud, "logs")
+    group, group_arn = log_group(cloud, logs)
+    missing_arn = group_arn.replace(group, f"{group}-missing")
+    api = fx.http_api(apigw, {"$default": fx.http_proxy(target)})  # its $default stage logs nothing
+    for stage, arn in (("missing", missing_arn), ("logged", group_arn)):
+        apigw.create_stage(ApiId=api["ApiId"], StageName=stage, AutoDeploy=True,
+                           AccessLogSettings={"DestinationArn": arn, "Format": "$context.requestId"})
+    answers = [httpx.get(f"{api['ApiEndpoint']}{prefix}/x") for prefix in ("", "/missing", "/logged")]
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    # Lines are written in request order: once the last one is in, the earlier two were written or dropped.
+    events = wait_for(lambda: logs.filter_log_events(logGroupName=group)["events"], what="an access log line")
+    assert [event["message"] for event in events] == [answers[2].headers["apigw-requestid"]]
+    assert logs.describe_log_groups(logGroupNamePrefix=f"{group}-missing")["logGroups"] == []

@@ -11,6 +11,7 @@ from localcloud.apigateway import ApiGatewayPlane
 from localcloud.apigateway.unenforced import NotEnforcedLocally
 from localcloud.config import Config
 from tests.localcloud import apigateway_fixtures as fx
+from tests.localcloud.elbv2_fixtures import wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -180,3 +181,22 @@ def test_a_resource_policy_is_said_to_be_not_enforced(cloud, apigw):
         warnings.simplefilter("always")
         assert httpx.get(f"{invoke_url(cloud, api, 'dev')}/open").status_code == 200
     assert any(issubclass(w.category, NotEnforcedLocally) and "resource policies" in str(w.message) for w in caught)
+
+
+def test_access_log_writes_a_line_per_request_with_the_response_request_ids(cloud, apigw):
+    logs = fx.aws_client(cloud, "logs")
+    group = fx.unique("/apigateway/rest-access")
+    logs.create_log_group(logGroupName=group)
+    api = apigw.create_rest_api(name=fx.unique("rest"))["id"]
+    mock_method(apigw, api, "/health", '{"status": "ok"}')
+    apigw.create_deployment(restApiId=api, stageName="dev")
+    group_arn = f"arn:aws:logs:{cloud.config.region}:{cloud.config.account_id}:log-group:{group}"
+    apigw.update_stage(restApiId=api, stageName="dev", patchOperations=[
+        {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": group_arn},
+        {"op": "replace", "path": "/accessLogSettings/format",
+         "value": "$context.requestId $context.extendedRequestId $context.httpMethod $context.resourcePath "
+                  "$context.path $context.status $context.routeKey"}])
+    response = httpx.get(f"{invoke_url(cloud, api, 'dev')}/health")
+    events = wait_for(lambda: logs.filter_log_events(logGroupName=group)["events"], what="an access log line")
+    request_ids = f"{response.headers['x-amzn-requestid']} {response.headers['x-amz-apigw-id']}"
+    assert [event["message"] for event in events] == [f"{request_ids} GET /health /dev/health 200 -"]

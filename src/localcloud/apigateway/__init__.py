@@ -15,7 +15,9 @@ Routes and resources match as on AWS (`GET /orders/{id}`, `ANY /{proxy+}`, `$def
 AWS_PROXY integrations invoke the Lambda plane with a payload 2.0 or 1.0 event; HTTP_PROXY integrations forward to
 a URL, a load balancer's DNSName or listener ARN; REST MOCK integrations answer from their integration responses.
 A stage serves the snapshot of its deployment (auto-deploy stages serve the API as it is now). Stage throttling is
-a token bucket (429). Errors are worded as each kind of API words them (404/403, 500/502, 503/504).
+a token bucket (429). Errors are worded as each kind of API words them (404/403, 500/502, 503/504). A stage with
+access logging (`accessLogSettings`) writes one line per request to its CloudWatch Logs group, the format with its
+`$context` variables filled in (`access_log.py`), off the request path; nothing when the group does not exist.
 What is stored but not enforced is said once per API in a `NotEnforcedLocally` warning (see docs/localcloud.md).
 """
 from localcloud.apigateway.plane import ApiGatewayPlane

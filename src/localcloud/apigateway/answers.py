@@ -14,6 +14,7 @@ class GatewayResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes = b""
+    error: str | None = None  # the message of an error the gateway itself gave ($context.error.message)
 
 
 # (HTTP API message, REST API message, REST x-amzn-ErrorType)
@@ -33,8 +34,8 @@ def gateway_error(kind: str, flavour: str, request_id: str) -> GatewayResponse:
     http_status, http_message, rest_status, rest_message, rest_type = ERRORS[kind]
     if flavour == HTTP_API:
         return GatewayResponse(http_status, [("Content-Type", "application/json"), ("apigw-requestid", request_id)],
-                               json.dumps({"message": http_message}, separators=(",", ":")).encode())
+                               json.dumps({"message": http_message}, separators=(",", ":")).encode(), http_message)
     headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)]
     if rest_type:
         headers.append(("x-amzn-ErrorType", rest_type))
-    return GatewayResponse(rest_status, headers, json.dumps({"message": rest_message}).encode())
+    return GatewayResponse(rest_status, headers, json.dumps({"message": rest_message}).encode(), rest_message)

@@ -1,8 +1,11 @@
 """HTTP APIs (API Gateway v2): a request → stage → route → integration → response."""
+import asyncio
 import json
 import logging
+import time
 
 from localcloud.apigateway import events, lambda_output
+from localcloud.apigateway.access_log import AccessRecord
 from localcloud.apigateway.answers import HTTP_API, GatewayResponse, gateway_error
 from localcloud.apigateway.deployments import served_http_api
 from localcloud.apigateway.incoming import IncomingRequest
@@ -46,17 +49,22 @@ def _throttle_limits(stage, route_key: str) -> tuple[float | None, int | None]:
 
 
 class HttpApiHandler:
-    def __init__(self, account_id: str, lambdas, http, limits, notices):
+    def __init__(self, account_id: str, lambdas, http, limits, notices, access_log):
         self._account_id = account_id
         self._lambdas, self._http, self._limits, self._notices = lambdas, http, limits, notices
+        self._access_log = access_log
 
     async def handle(self, api, request: IncomingRequest) -> GatewayResponse:
-        response = await self._answer(api, request)
+        record = AccessRecord(request, self._account_id, api.api_id)
+        response = await self._answer(api, request, record)
         if not any(key.lower() == "apigw-requestid" for key, _ in response.headers):
             response.headers.append(("apigw-requestid", request.request_id))
+        record.response, record.responded_at = response, time.time()
+        # Queued in the loop's next turn: the front has written the response by then, so logging never delays it.
+        asyncio.get_running_loop().call_soon(self._access_log.submit, record)
         return response
 
-    async def _answer(self, api, request: IncomingRequest) -> GatewayResponse:
+    async def _answer(self, api, request: IncomingRequest, record: AccessRecord) -> GatewayResponse:
         def error(kind):
             return gateway_error(kind, HTTP_API, request.request_id)
         if api.disable_execute_api_endpoint:
@@ -65,10 +73,12 @@ class HttpApiHandler:
         served = served_http_api(api, stage) if stage else None
         if served is None:
             return error("not_found")
+        record.stage = stage
         selected = select_route(served["routes"], request.method, path)
         if selected is None:
             return error("not_found")
         route, parameters = selected
+        record.route_key = route["routeKey"]
         if not self._limits.allow(api.api_id, stage.name, *_throttle_limits(stage, route["routeKey"])):
             return error("throttled")
         self._notice_unenforced(api, route)
@@ -79,17 +89,25 @@ class HttpApiHandler:
                                       route["routeKey"].partition(" ")[2] or "/", parameters,
                                       dict(stage.stage_variables or {}))
         timeout_s = (integration.get("timeoutInMillis") or DEFAULT_TIMEOUT_MS) / 1000
+        started = time.perf_counter()
         try:
             if integration["integrationType"] == "AWS_PROXY":
-                return await self._call_lambda(integration, request, context, timeout_s)
+                response = await self._call_lambda(integration, request, context, timeout_s)
+                record.integration_status = 200  # Lambda's Invoke answered; the function's own status follows
+                record.integration_answer_status = None if response.error else response.status
+                return response
             if integration["integrationType"] == "HTTP_PROXY":
-                return await self._call_http(integration, request, context, timeout_s)
+                response = await self._call_http(integration, request, context, timeout_s)
+                record.integration_status = record.integration_answer_status = response.status
+                return response
         except IntegrationTimedOut as failure:
             log.info("HTTP API %s: %s", api.api_id, failure)
             return error("timeout")
         except IntegrationFailed as failure:
             log.warning("HTTP API %s: %s", api.api_id, failure)
             return error("integration_failed")
+        finally:
+            record.integration_latency_ms = round((time.perf_counter() - started) * 1000)
         self._notices.notice(api.api_id, f"{integration['integrationType']} integrations",
                              "such routes answer 500 Internal Server Error")
         return error("integration_failed")

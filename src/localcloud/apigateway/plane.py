@@ -5,6 +5,7 @@ import threading
 from concurrent.futures import Future
 
 from localcloud.apigateway import moto_patches
+from localcloud.apigateway.access_log import AccessLogWriter
 from localcloud.apigateway.front import ApiFront
 from localcloud.apigateway.http_api import HttpApiHandler
 from localcloud.apigateway.integrations import HttpCaller, LambdaCaller
@@ -30,6 +31,7 @@ class ApiGatewayPlane:
         self._front: ApiFront | None = None
         self._lambdas: LambdaCaller | None = None
         self._http: HttpCaller | None = None
+        self._access_log: AccessLogWriter | None = None
         self.limits = StageLimits()
         self.notices = UnenforcedNotices()
         self._http_apis: HttpApiHandler | None = None
@@ -46,9 +48,12 @@ class ApiGatewayPlane:
         self._front = ApiFront(self._handler_for)
         self._lambdas = LambdaCaller(cloud)
         self._http = HttpCaller(cloud)
+        self._access_log = AccessLogWriter(lambda: cloud.backend("logs")).start()
         account = cloud.config.account_id
-        self._http_apis = HttpApiHandler(account, self._lambdas, self._http, self.limits, self.notices)
-        self._rest_apis = RestApiHandler(account, self._lambdas, self._http, self.limits, self.notices)
+        self._http_apis = HttpApiHandler(account, self._lambdas, self._http, self.limits, self.notices,
+                                         self._access_log)
+        self._rest_apis = RestApiHandler(account, self._lambdas, self._http, self.limits, self.notices,
+                                         self._access_log)
         ready = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(ready,), name="apigateway-data-plane", daemon=True)
         self._thread.start()
@@ -74,6 +79,8 @@ class ApiGatewayPlane:
         if self._thread and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join()
+        if self._access_log:
+            self._access_log.stop()
         if self._lambdas:
             self._lambdas.close()
         for key in self._ports.keys():

@@ -1,9 +1,12 @@
 """REST APIs (API Gateway v1): a request → stage → resource and method → integration → response."""
+import asyncio
 import fnmatch
 import json
 import logging
+import time
 
 from localcloud.apigateway import events, lambda_output, mock
+from localcloud.apigateway.access_log import AccessRecord, extended_request_id
 from localcloud.apigateway.answers import REST_API, GatewayResponse, gateway_error
 from localcloud.apigateway.deployments import served_rest_api
 from localcloud.apigateway.incoming import IncomingRequest
@@ -40,17 +43,23 @@ def _stage_limits(stage) -> tuple[float | None, int | None]:
 
 
 class RestApiHandler:
-    def __init__(self, account_id: str, lambdas, http, limits, notices):
+    def __init__(self, account_id: str, lambdas, http, limits, notices, access_log):
         self._account_id = account_id
         self._lambdas, self._http, self._limits, self._notices = lambdas, http, limits, notices
+        self._access_log = access_log
 
     async def handle(self, rest_api, request: IncomingRequest) -> GatewayResponse:
-        response = await self._answer(rest_api, request)
+        record = AccessRecord(request, self._account_id, rest_api.id, extended_request_id=extended_request_id())
+        response = await self._answer(rest_api, request, record)
         if not any(key.lower() == "x-amzn-requestid" for key, _ in response.headers):
             response.headers.append(("x-amzn-RequestId", request.request_id))
+        response.headers.append(("x-amz-apigw-id", record.extended_request_id))
+        record.response, record.responded_at = response, time.time()
+        # Queued in the loop's next turn: the front has written the response by then, so logging never delays it.
+        asyncio.get_running_loop().call_soon(self._access_log.submit, record)
         return response
 
-    async def _answer(self, rest_api, request: IncomingRequest) -> GatewayResponse:
+    async def _answer(self, rest_api, request: IncomingRequest, record: AccessRecord) -> GatewayResponse:
         def error(kind):
             return gateway_error(kind, REST_API, request.request_id)
         if rest_api.disableExecuteApiEndpoint:
@@ -60,11 +69,13 @@ class RestApiHandler:
         served = served_rest_api(rest_api, stage) if stage else None
         if served is None:
             return error("not_found")
+        record.stage = stage
         path = request.path[len(segments[0]) + 1:] or "/"
         selected = select_method(served["resources"], request.method, path)
         if selected is None:
             return error("not_found")
         resource, method, parameters = selected
+        record.resource_path = resource["path"]
         if not self._limits.allow(rest_api.id, stage.name, *_stage_limits(stage)):
             return error("throttled")
         self._notice_unenforced(rest_api, stage, method)
@@ -77,11 +88,17 @@ class RestApiHandler:
             binary=matches_media_type(served["binaryMediaTypes"], request.header("content-type")))
         timeout_s = (integration.get("timeoutInMillis") or DEFAULT_TIMEOUT_MS) / 1000
         kind = integration.get("type")
+        started = time.perf_counter()
         try:
             if kind == "AWS_PROXY":
-                return await self._call_lambda(integration, request, context, path, served, timeout_s)
+                response = await self._call_lambda(integration, request, context, path, served, timeout_s)
+                record.integration_status = 200  # Lambda's Invoke answered; the function's own status follows
+                record.integration_answer_status = None if response.error else response.status
+                return response
             if kind == "HTTP_PROXY":
-                return await self._call_http(integration, request, context, timeout_s)
+                response = await self._call_http(integration, request, context, timeout_s)
+                record.integration_status = record.integration_answer_status = response.status
+                return response
             if kind == "MOCK":
                 return self._mock(rest_api, integration, request)
         except IntegrationTimedOut as failure:
@@ -90,6 +107,8 @@ class RestApiHandler:
         except IntegrationFailed as failure:
             log.warning("REST API %s: %s", rest_api.id, failure)
             return error("integration_failed")
+        finally:
+            record.integration_latency_ms = round((time.perf_counter() - started) * 1000)
         self._notices.notice(rest_api.id, f"{kind} (non-proxy) integrations",
                              "such methods answer 500 Internal server error")
         return error("integration_failed")
