@@ -1,9 +1,10 @@
 """`localcloud up [--detach] | status [--json] | down | reset` (also `python -m localcloud …`).
 
 Only `up` (in the process that runs the cloud) and `down` import moto and docker: every other command, and the
-waiting of `up --detach`, needs nothing but HTTP.
+waiting of `up --detach`, needs nothing but the standard library's HTTP client.
 """
 import argparse
+import http.client
 import json
 import os
 import signal
@@ -13,25 +14,33 @@ import sys
 import threading
 import time
 
-import httpx
-
 from localcloud.config import Config
 
 DETACH_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 30
 BUSY_STATUS_TIMEOUT_S = 10  # a running cloud on a loaded machine can take seconds to answer its status
+POLL_INTERVAL_S = 0.02  # a poll is one loopback connection: cheap enough to ask often
 
 
 class CommandError(Exception):
     """The command cannot do what was asked; the message says what to do instead."""
 
 
-def fetch_status(config: Config, timeout: float = 1.0, client: httpx.Client | None = None) -> dict | None:
+def call_internal(config: Config, method: str, route: str, timeout: float) -> dict | None:
+    """The JSON answer of one of the cloud's own routes, or None if no local cloud answers it."""
+    connection = http.client.HTTPConnection(config.host, config.port, timeout=timeout)
     try:
-        get = client.get if client is not None else httpx.get  # a kept client: polling costs no TLS set-up each time
-        return get(f"{config.endpoint_url}/_localcloud/status", timeout=timeout).json()
-    except (httpx.HTTPError, ValueError):
+        connection.request(method, f"/_localcloud/{route}")
+        response = connection.getresponse()
+        return json.loads(response.read()) if response.status == 200 else None
+    except (OSError, http.client.HTTPException, ValueError):
         return None
+    finally:
+        connection.close()
+
+
+def fetch_status(config: Config, timeout: float = 1.0) -> dict | None:
+    return call_internal(config, "GET", "status", timeout)
 
 
 def part_state(part: dict) -> str:
@@ -119,22 +128,21 @@ def up_detached(config: Config) -> int:
                                    stdin=subprocess.DEVNULL, start_new_session=True, env=dict(os.environ))
     failed = {}
     deadline = time.monotonic() + DETACH_TIMEOUT_S
-    with httpx.Client() as client:
-        while time.monotonic() < deadline:
-            status = fetch_status(config, client=client)
-            if status:
-                states = {name: part_state(part) for name, part in status["parts"].items()}
-                failed = {name: status["parts"][name]["error"] for name, state in states.items() if state == "failed"}
-                if failed:
-                    break
-                if all(state in ("ready", "loading") for state in states.values()):
-                    print_endpoints(status)
-                    print(f"running in the background (pid {process.pid}, log {config.log_file}); "
-                          "`localcloud down` stops it")
-                    return 0
-            if process.poll() is not None:
+    while time.monotonic() < deadline:
+        status = fetch_status(config)
+        if status:
+            states = {name: part_state(part) for name, part in status["parts"].items()}
+            failed = {name: status["parts"][name]["error"] for name, state in states.items() if state == "failed"}
+            if failed:
                 break
-            time.sleep(0.05)
+            if all(state in ("ready", "loading") for state in states.values()):
+                print_endpoints(status)
+                print(f"running in the background (pid {process.pid}, log {config.log_file}); "
+                      "`localcloud down` stops it")
+                return 0
+        if process.poll() is not None:
+            break
+        time.sleep(POLL_INTERVAL_S)
     tail = config.log_file.read_text(errors="replace").splitlines()[-15:]
     if process.poll() is None:
         process.terminate()
@@ -173,10 +181,8 @@ def down(config: Config) -> int:
 
 
 def reset(config: Config) -> int:
-    try:
-        httpx.post(f"{config.endpoint_url}/_localcloud/reset", timeout=30).raise_for_status()
-    except httpx.HTTPError:
-        raise CommandError(f"no local cloud answers at {config.endpoint_url}: nothing to reset") from None
+    if call_internal(config, "POST", "reset", timeout=30) is None:
+        raise CommandError(f"no local cloud answers at {config.endpoint_url}: nothing to reset")
     print("local cloud reset: all state emptied, still running")
     return 0
 

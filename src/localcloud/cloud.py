@@ -59,7 +59,7 @@ class AddressBook:
 class LocalCloud:
     def __init__(self, config: Config | None = None, data_planes: list[DataPlane] | None = None):
         self.config = config or Config()
-        self._loader = PlaneLoader(loadings(data_planes), lambda plane: plane.start(self))
+        self._loader = PlaneLoader(loadings(data_planes), lambda plane: plane.start(self), prepare=self._prepare_engine)
         self.addresses = AddressBook()
         self.docker: docker.DockerClient | None = None
         self.network = None
@@ -98,20 +98,24 @@ class LocalCloud:
     def start(self, wait: bool = True) -> "LocalCloud":
         """Serve the AWS API, then start the data planes; with `wait`, return once all have started."""
         self.docker = docker.from_env()
-        docker_resources.remove_everything(self.docker, self.config.instance)  # orphans of an earlier run that did not stop cleanly
-        self.network = docker_resources.ensure_network(self.docker, self.config.network, self.config.instance)
-        self.network.reload()
+        self.docker.ping()  # no engine: fail now, not in the background
         self._control_plane = ControlPlane(self.config.host, self.config.port, self._routes(),
                                            hold=lambda backend: self._loader.hold(backend, HOLD_LIMIT_S))
         self._control_plane.start()
         self.config = dataclasses.replace(self.config, port=self._control_plane.port)  # port 0 picks a free one
-        self._relay = EndpointRelay(self.gateway_ip, ("127.0.0.1", self.config.port)).start()
         self.started_at = time.time()  # the AWS API answers from now on; `status` says which parts are still loading
         self._loader.start()
         if wait and self.wait_until_loaded() and self._loader.failure is not None:
             self.stop()
             raise self._loader.failure
         return self
+
+    def _prepare_engine(self) -> None:
+        """What the data planes need first: no orphans of an earlier run, the cloud's network, the relay into it."""
+        docker_resources.remove_everything(self.docker, self.config.instance)  # an earlier run that did not stop cleanly
+        self.network = docker_resources.ensure_network(self.docker, self.config.network, self.config.instance)
+        self.network.reload()
+        self._relay = EndpointRelay(self.gateway_ip, ("127.0.0.1", self.config.port)).start()
 
     def wait_until_loaded(self, timeout: float | None = None) -> bool:
         """True once every data plane has started or one has failed (its part's status says why)."""

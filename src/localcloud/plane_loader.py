@@ -49,11 +49,13 @@ class Loading:
 
 
 class PlaneLoader:
-    def __init__(self, loadings: list[Loading], start_plane: Callable[[object], None]):
+    def __init__(self, loadings: list[Loading], start_plane: Callable[[object], None],
+                 prepare: Callable[[], None] = lambda: None):
         self.loadings = loadings
         self.started: list = []  # planes in start order; a later plane finds an earlier one here
         self.failure: BaseException | None = None
         self._start_plane = start_plane
+        self._prepare = prepare  # what every plane needs first (the cloud's network), run before the first start
         self._stopping = threading.Event()
         self._finished = threading.Event()
         self._made = [Future() for _ in loadings]
@@ -98,7 +100,7 @@ class PlaneLoader:
 
     def _import_all(self) -> None:
         for loading, made in zip(self.loadings, self._made):
-            if self._stopping.is_set():
+            if self._stopping.is_set() or self._finished.is_set():  # what will not start need not be made
                 made.cancel()
                 continue
             try:
@@ -108,28 +110,35 @@ class PlaneLoader:
 
     def _start_all(self) -> None:
         try:
-            for loading, made in zip(self.loadings, self._made):
+            self._prepare()
+        except BaseException as error:  # no plane can start: each says why
+            log.exception("the local cloud could not prepare its data planes")
+            self._finish(error, f"not started: {type(error).__name__}: {error}")
+            return
+        for loading, made in zip(self.loadings, self._made):
+            if self._stopping.is_set():
+                break
+            try:
+                plane = made.result()
                 if self._stopping.is_set():
-                    break
-                try:
-                    plane = made.result()
-                    if self._stopping.is_set():
-                        break  # stopped while it was imported
-                    self._start_plane(plane)
-                except CancelledError:
-                    break  # stopping: its import was never begun
-                except BaseException as error:  # a plane that cannot start must not leave calls hanging
-                    log.exception("the %s part failed to start", loading.name)
-                    self.failure, loading.error = error, f"{type(error).__name__}: {error}"
-                    break  # a later plane may rely on this one
-                self.started.append(plane)
-                loading.plane = plane
-                loading.done.set()
-        finally:
-            self._stopping.set()  # after a failure, the importer need not make what will not start
-            reason = "the local cloud is stopping" if self.failure is None else "an earlier part failed to start"
-            for loading in self.loadings:
-                if loading.plane is None and loading.error is None:
-                    loading.error = f"not started: {reason}"
-                loading.done.set()
-            self._finished.set()
+                    break  # stopped while it was imported
+                self._start_plane(plane)
+            except CancelledError:
+                break  # stopping: its import was never begun
+            except BaseException as error:  # a plane that cannot start must not leave calls hanging
+                log.exception("the %s part failed to start", loading.name)
+                loading.error = f"{type(error).__name__}: {error}"
+                self._finish(error, "not started: an earlier part failed to start")  # a later one may rely on it
+                return
+            self.started.append(plane)
+            loading.plane = plane
+            loading.done.set()
+        self._finish(None, "not started: the local cloud is stopping")
+
+    def _finish(self, failure: BaseException | None, unstarted: str) -> None:
+        self.failure = failure
+        for loading in self.loadings:
+            if loading.plane is None and loading.error is None:
+                loading.error = unstarted
+            loading.done.set()
+        self._finished.set()

@@ -276,3 +276,10 @@ def test_status_right_after_up_detach_names_each_part_ready_or_loading(cli_env):
     assert set(status["parts"]) == {"control-plane", *(spec.name for spec in DATA_PLANES)}
     for name, part in status["parts"].items():
         assert part["ready"] or part.get("loading") is True, name
+
+
+def test_up_detach_without_an_engine_fails_at_once_with_the_log(cli_env, tmp_path):
+    no_engine = dict(cli_env, DOCKER_HOST=f"unix://{tmp_path}/no-engine.sock")
+    up = run_cli("up", "--detach", env=no_engine)
+    assert up.returncode == 1
+    assert "the local cloud did not come up" in up.stderr and "DockerException" in up.stderr
