@@ -1,6 +1,7 @@
 """SQS event source mappings run the function with batches; success deletes the messages, failure keeps them."""
 import json
 
+import botocore.exceptions
 import pytest
 
 from tests.localcloud.lambda_fixtures import client, create_function, lambda_cloud, log_messages, unique, wait_for
@@ -21,6 +22,17 @@ def handler(event, context):
     return {"processed": len(bodies)}
 '''
 
+# Sleeps 1 s per batch and logs when it ran, so a test can count the batches that overlapped.
+SPANS = '''
+import json, time
+
+def handler(event, context):
+    started = time.time()
+    time.sleep(1)
+    print("span", json.dumps({"start": started, "end": time.time(), "bodies": [r["body"] for r in event["Records"]],
+                              "receives": [r["attributes"]["ApproximateReceiveCount"] for r in event["Records"]]}))
+'''
+
 
 @pytest.fixture(scope="module")
 def cloud():
@@ -28,19 +40,35 @@ def cloud():
         yield cloud
 
 
-def mapped_queue(cloud, batch_size: int, visibility_timeout: int = 30) -> tuple[str, str]:
+def mapped_queue(cloud, batch_size: int, visibility_timeout: int = 30, code: str = CONSUMER,
+                 **mapping) -> tuple[str, str]:
     name = unique("consumer")
-    create_function(cloud, name, code=CONSUMER)
+    create_function(cloud, name, code=code)
     sqs = client(cloud, "sqs")
     url = sqs.create_queue(QueueName=unique("orders"),
                            Attributes={"VisibilityTimeout": str(visibility_timeout)})["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    client(cloud, "lambda").create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=batch_size)
+    client(cloud, "lambda").create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=batch_size,
+                                                        **mapping)
     return name, url
 
 
 def batches(cloud, name: str) -> list[list[str]]:
     return [json.loads(m.split(" ", 1)[1]) for m in log_messages(cloud, name) if m.startswith("batch ")]
+
+
+def spans(cloud, name: str) -> list[dict]:
+    return [json.loads(m.split(" ", 1)[1]) for m in log_messages(cloud, name) if m.startswith("span ")]
+
+
+def most_at_once(runs: list[dict]) -> int:
+    """The largest number of handler runs that overlapped in time."""
+    edges = sorted([(run["start"], 1) for run in runs] + [(run["end"], -1) for run in runs])
+    running = peak = 0
+    for _, step in edges:  # at equal times an end (-1) sorts before a start, so touching runs do not overlap
+        running += step
+        peak = max(peak, running)
+    return peak
 
 
 def queue_counts(cloud, url: str) -> tuple[int, int]:
@@ -79,3 +107,40 @@ def test_send_message_does_not_wait_for_the_function(cloud):
     client(cloud, "sqs").send_message(QueueUrl=url, MessageBody="slow")
     assert batches(cloud, name) == []  # the handler sleeps a second before it prints
     wait_for(lambda: batches(cloud, name) == [["slow"]], message="the message processed")
+
+
+def test_a_mapping_runs_batches_concurrently_up_to_its_maximum_concurrency(cloud):
+    name, url = mapped_queue(cloud, batch_size=1, code=SPANS, ScalingConfig={"MaximumConcurrency": 3})
+    client(cloud, "sqs").send_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "MessageBody": f"order {n}"}
+                                                                   for n in range(6)])
+    runs = wait_for(lambda: (found := spans(cloud, name)) and len(found) >= 6 and found, message="6 batches run")
+    assert sorted(body for run in runs for body in run["bodies"]) == sorted(f"order {n}" for n in range(6))
+    assert 2 <= most_at_once(runs) <= 3
+    wait_for(lambda: queue_counts(cloud, url) == (0, 0), message="the queue to be empty")
+
+
+def test_reserved_concurrency_caps_the_batches_without_throttling_them(cloud):
+    name, url = mapped_queue(cloud, batch_size=1, code=SPANS, ScalingConfig={"MaximumConcurrency": 3})
+    client(cloud, "lambda").put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    client(cloud, "sqs").send_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "MessageBody": f"order {n}"}
+                                                                   for n in range(3)])
+    runs = wait_for(lambda: (found := spans(cloud, name)) and len(found) >= 3 and found, message="3 batches run")
+    assert most_at_once(runs) == 1
+    assert [run["receives"] for run in runs] == [["1"]] * 3  # none was throttled back into the queue
+    wait_for(lambda: queue_counts(cloud, url) == (0, 0), message="the queue to be empty")
+
+
+def test_maximum_concurrency_above_1000_is_refused(cloud):
+    # moto stores any value; botocore checks the minimum of 2 itself, so only the maximum reaches the server.
+    name = unique("consumer")
+    create_function(cloud, name, code=CONSUMER)
+    sqs = client(cloud, "sqs")
+    url = sqs.create_queue(QueueName=unique("orders"))["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        client(cloud, "lambda").create_event_source_mapping(EventSourceArn=arn, FunctionName=name,
+                                                            ScalingConfig={"MaximumConcurrency": 1001})
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert caught.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value '1001' at 'scalingConfig.maximumConcurrency' failed to satisfy "
+        "constraint: Member must have value less than or equal to 1000")

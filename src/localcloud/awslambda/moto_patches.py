@@ -6,7 +6,7 @@ import base64
 import re
 
 from moto.awslambda import models
-from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClientError
 from moto.awslambda.responses import LambdaResponse
 from moto.core.utils import iso_8601_datetime_with_nanoseconds
 from moto.sqs import models as sqs_models
@@ -36,6 +36,7 @@ def apply() -> None:
     update_configuration_ignores_image_config()
     reserved_concurrency_of_zero_is_hidden()
     sqs_send_message_invokes_the_function_inline()
+    maximum_concurrency_is_not_range_checked()
 
 
 
@@ -192,3 +193,29 @@ def sqs_send_message_invokes_the_function_inline() -> None:
 
 def backend_queues(backend):
     return list(sqs_models.sqs_backends[backend.account_id][backend.region_name].queues.values())
+
+
+def maximum_concurrency_is_not_range_checked() -> None:
+    # moto stores any ScalingConfig.MaximumConcurrency; AWS refuses one outside 2..1000 (botocore checks only the 2).
+    def check(backend, spec) -> None:
+        maximum = (spec.get("ScalingConfig") or {}).get("MaximumConcurrency")
+        if plane_for(backend) is None or maximum is None or (type(maximum) is int and 2 <= maximum <= 1000):
+            return
+        bound = "greater than or equal to 2" if type(maximum) is int and maximum < 2 else "less than or equal to 1000"
+        raise InvalidParameterValueException(f"1 validation error detected: Value '{maximum}' at "
+                                             f"'scalingConfig.maximumConcurrency' failed to satisfy constraint: "
+                                             f"Member must have value {bound}")
+
+    def make_create(original):
+        def create_event_source_mapping(backend, spec):
+            check(backend, spec)
+            return original(backend, spec)
+        return create_event_source_mapping
+    _wrap(models.LambdaBackend, "create_event_source_mapping", make_create)
+
+    def make_update(original):
+        def update_event_source_mapping(backend, uuid, spec):
+            check(backend, spec)
+            return original(backend, uuid, spec)
+        return update_event_source_mapping
+    _wrap(models.LambdaBackend, "update_event_source_mapping", make_update)
