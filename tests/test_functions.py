@@ -1,13 +1,18 @@
 """ensure_functions builds module 06's end state in a real local cloud: an order placed through the load balancer
-reaches the notifier; a second call changes nothing; remove_functions deletes what it built."""
+reaches the notifier; a second call changes nothing; remove_functions deletes what it built. On top of it, module
+07's API (ensure_api) and module 08's synchronous confirmation, which orders' task makes through that API."""
 import json
 import time
 
 import httpx
 import pytest
 
+from workshop.api import add_route, allow_api_to_invoke, ensure_api
 from workshop.catch_up import catch_up
+from workshop.confirmations import CONFIRMATION_ROUTE, restore_notifier
 from workshop.functions import TOPIC_VARIABLE, ensure_functions, orders_environment, remove_functions
+from workshop.resilience import roll, with_environment
+from workshop.stack import register_task_definition
 from tests.workshop_cloud import local_session
 
 pytestmark = pytest.mark.docker
@@ -25,7 +30,9 @@ def built(session):
     return stack, ensure_functions(session, stack)
 
 
-def confirmation_logged(session, function_name: str, order_id: int, seconds: float = 60) -> dict | None:
+def confirmation_logged(session, function_name: str, order_id: int, seconds: float = 60,
+                        correlation_id: str | None = None) -> dict | None:
+    """The notifier's confirmation of the order (ids restart in each orders task: give the correlation id too)."""
     logs, deadline = session.client("logs"), time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -34,7 +41,8 @@ def confirmation_logged(session, function_name: str, order_id: int, seconds: flo
         except logs.exceptions.ResourceNotFoundException:
             events = []
         lines = [json.loads(event["message"]) for event in events if event["message"].startswith("{")]
-        confirmation = next((line for line in lines if line["order_id"] == order_id), None)
+        confirmation = next((line for line in lines if line["order_id"] == order_id
+                             and correlation_id in (None, line["correlation_id"])), None)
         if confirmation:
             return confirmation
         time.sleep(0.5)
@@ -76,6 +84,46 @@ def test_recommendations_reads_the_catalog(session, built):
 def test_a_second_call_changes_nothing(session, built):
     stack, functions = built
     assert ensure_functions(session, stack) == functions
+
+
+def test_the_api_fronts_the_services_and_recommendations_and_a_second_call_changes_nothing(session, built):
+    stack, functions = built
+    api = ensure_api(session, stack, functions)
+    assert httpx.get(api.endpoint + "/catalog/books", timeout=10).status_code == 200
+    assert httpx.get(api.endpoint + "/recommendations/1", timeout=30).json()["recommendations"]
+    apigatewayv2 = session.client("apigatewayv2")
+    routes = sorted(route["RouteKey"] for route in apigatewayv2.get_routes(ApiId=api.api_id)["Items"])
+    assert ensure_api(session, stack, functions) == api
+    assert sorted(route["RouteKey"] for route in apigatewayv2.get_routes(ApiId=api.api_id)["Items"]) == routes
+
+
+def test_orders_task_confirms_through_the_api_and_restore_puts_the_notifier_back(session, built):
+    stack, functions = built
+    api = ensure_api(session, stack, functions)
+    ecs = session.client("ecs")
+    allow_api_to_invoke(session, api.api_id, functions.notifier_name)
+    add_route(session.client("apigatewayv2"), api.api_id, CONFIRMATION_ROUTE, IntegrationType="AWS_PROXY",
+              IntegrationUri=functions.notifier_arn, PayloadFormatVersion="2.0")
+    started_on = ecs.describe_task_definition(taskDefinition=functions.orders_task_definition)["taskDefinition"]
+    environment = {name: value for name, value in orders_environment(ecs, functions.orders_task_definition).items()
+                   if name != TOPIC_VARIABLE}
+    environment["CONFIRMATION_URL"] = f"{api.endpoint}/confirmations"  # the URL the notebook sees, from the task
+    synchronous = register_task_definition(ecs, session, (stack.execution_role, stack.task_role),
+                                           with_environment(started_on, environment))
+    orders_group = stack.target_groups["orders"]
+    roll(ecs, session.client("elbv2"), stack.cluster, "orders", synchronous, orders_group)
+    try:
+        trail = f"sync-{time.time_ns()}"
+        order = httpx.post(stack.base_url + "/orders", json={"user_id": 1, "book_id": 1, "quantity": 1},
+                           headers={"X-Correlation-Id": trail}, timeout=20)
+        assert order.status_code == 201 and order.headers["x-confirmation"] == "sent"
+        confirmation = confirmation_logged(session, functions.notifier_name, order.json()["id"], correlation_id=trail)
+        assert confirmation["via"] == "http"
+    finally:
+        roll(ecs, session.client("elbv2"), stack.cluster, "orders", functions.orders_task_definition, orders_group)
+    assert restore_notifier(session, api.api_id, functions.notifier_name) == [f"route {CONFIRMATION_ROUTE}",
+                                                                              "permission for the API"]
+    assert restore_notifier(session, api.api_id, functions.notifier_name) == []
 
 
 def test_remove_functions_deletes_what_was_built_and_then_finds_nothing(session, built):

@@ -1,11 +1,13 @@
-"""Module 07's helpers: where a REST API's stage answers, and removing what a previous run of module 07 left.
+"""Module 07's helpers: where a REST API's stage answers, removing what a previous run of module 07 left, and
+module 07's HTTP API built in one call for the modules after it (`ensure_api`).
 
 An HTTP API's `ApiEndpoint` works as returned in both modes. A REST API has no URL in any API response: on AWS it is
-`https://{id}.execute-api.{region}.amazonaws.com/{stage}`; the local cloud serves each API on a loopback port that
-its status route reports (read over HTTP, like any client would: the workshop does not import the local cloud).
+`https://{id}.execute-api.{region}.amazonaws.com/{stage}`; the local cloud serves each API on a port of its own
+that its status route reports (read over HTTP, like any client would: the workshop does not import the local cloud).
 """
 import json
 import os
+from dataclasses import dataclass
 
 import httpx
 
@@ -15,6 +17,20 @@ STATUS_PATH = "/_localcloud/status"
 # Module 07's resources, each named session.name(<this>).
 HTTP_API, REST_API, ECHO_FUNCTION = "api", "reviews", "echo"
 API_GATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
+PROXIED_SERVICES = ("users", "catalog", "orders")
+RECOMMENDATIONS_ROUTE = "GET /recommendations/{book_id}"
+
+
+@dataclass(frozen=True)
+class Api:
+    """Module 07's HTTP API `<prefix>-api`: the bookshop's front door.
+
+    api_id     its ApiId
+    endpoint   its ApiEndpoint, the `$default` stage (auto-deploy): `/users`, `/catalog`, `/orders` (and everything
+               under them) go to the load balancer, `GET /recommendations/{book_id}` to the recommendations function
+    """
+    api_id: str
+    endpoint: str
 
 
 class ApiNotServed(WorkshopError):
@@ -72,3 +88,61 @@ def api_gateway_statements(lambda_client, function_name: str) -> list[str]:
         return []  # no function, or a function with no policy
     return [statement["Sid"] for statement in policy.get("Statement", [])
             if (statement.get("Principal") or {}).get("Service") == API_GATEWAY_PRINCIPAL]
+
+
+def ensure_api(session, stack, functions) -> Api:
+    """What modules after 07 use of its API: module 07's calls, each made only if its result is missing, so a
+    second call (or one after module 07 ran) changes nothing. Stage v1 and module 07's experiments are not rebuilt."""
+    apigatewayv2 = session.client("apigatewayv2")
+    name = session.name(HTTP_API)
+    api = next((item for item in apigatewayv2.get_apis()["Items"] if item["Name"] == name), None)
+    if api is None:
+        api = apigatewayv2.create_api(Name=name, ProtocolType="HTTP", Tags=session.tag_map,
+                                      Description="the bookshop's front door")
+    api_id = api["ApiId"]
+    routes = {route["RouteKey"] for route in apigatewayv2.get_routes(ApiId=api_id)["Items"]}
+    for service in PROXIED_SERVICES:
+        for route_path, target_path in ((f"/{service}", f"/{service}"),
+                                        (f"/{service}/{{proxy+}}", f"/{service}/{{proxy}}")):
+            if f"ANY {route_path}" not in routes:
+                add_route(apigatewayv2, api_id, f"ANY {route_path}", IntegrationType="HTTP_PROXY",
+                          IntegrationMethod="ANY", IntegrationUri=stack.base_url + target_path,
+                          PayloadFormatVersion="1.0")
+    if RECOMMENDATIONS_ROUTE not in routes:
+        allow_api_to_invoke(session, api_id, functions.recommendations_name)
+        add_route(apigatewayv2, api_id, RECOMMENDATIONS_ROUTE, IntegrationType="AWS_PROXY",
+                  IntegrationUri=functions.recommendations_arn, PayloadFormatVersion="2.0")
+    if "$default" not in {stage["StageName"] for stage in apigatewayv2.get_stages(ApiId=api_id)["Items"]}:
+        apigatewayv2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True, Tags=session.tag_map)
+    return Api(api_id=api_id, endpoint=api["ApiEndpoint"])
+
+
+def add_route(apigatewayv2, api_id: str, route_key: str, **integration) -> str:
+    """An integration and the route to it; the route's id."""
+    integration_id = apigatewayv2.create_integration(ApiId=api_id, **integration)["IntegrationId"]
+    return apigatewayv2.create_route(ApiId=api_id, RouteKey=route_key,
+                                     Target=f"integrations/{integration_id}")["RouteId"]
+
+
+def allow_api_to_invoke(session, api_id: str, function_name: str) -> None:
+    """The function's resource policy lets this API (any stage, method and route) invoke it."""
+    lambda_client = session.client("lambda")
+    statement = f"apigateway-{api_id}"
+    if statement in api_gateway_statements(lambda_client, function_name):
+        return
+    lambda_client.add_permission(FunctionName=function_name, StatementId=statement, Action="lambda:InvokeFunction",
+                                 Principal=API_GATEWAY_PRINCIPAL,
+                                 SourceArn=f"arn:aws:execute-api:{session.region}:{session.account}:{api_id}/*/*")
+
+
+def remove_route(session, api_id: str, route_key: str) -> bool:
+    """Delete a route and its integration, if the API has that route; whether it had."""
+    apigatewayv2 = session.client("apigatewayv2")
+    route = next((item for item in apigatewayv2.get_routes(ApiId=api_id)["Items"] if item["RouteKey"] == route_key),
+                 None)
+    if route is None:
+        return False
+    apigatewayv2.delete_route(ApiId=api_id, RouteId=route["RouteId"])
+    if route.get("Target", "").startswith("integrations/"):
+        apigatewayv2.delete_integration(ApiId=api_id, IntegrationId=route["Target"].split("/", 1)[1])
+    return True

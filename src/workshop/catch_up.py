@@ -5,6 +5,7 @@ same starting point. It only adds what is missing, so running it again changes n
 """
 from dataclasses import dataclass, field
 
+from workshop.api import Api, ensure_api
 from workshop.deploy import SERVICES, build_and_push
 from workshop.functions import Functions, ensure_functions
 from workshop.stack import Stack, ensure_stack
@@ -12,6 +13,7 @@ from workshop.stack import Stack, ensure_stack
 IMAGES = "images in ECR"
 SERVICES_RUNNING = "users, catalog and orders on ECS behind the load balancer"
 FUNCTIONS = "the Lambda functions, and orders' events reaching the notifier"
+API = "the HTTP API in front of the services and the recommendations function"
 # What each module needs from the ones before it.
 NEEDS = {
     "03": (),
@@ -19,7 +21,7 @@ NEEDS = {
     "05": (IMAGES,),
     "06": (IMAGES, SERVICES_RUNNING),
     "07": (IMAGES, SERVICES_RUNNING, FUNCTIONS),
-    "08": (IMAGES, SERVICES_RUNNING, FUNCTIONS),
+    "08": (IMAGES, SERVICES_RUNNING, FUNCTIONS, API),
     "09": (),
 }
 
@@ -29,6 +31,7 @@ class StartingPoint:
     done: list[str] = field(default_factory=list)   # one line per thing checked or built
     stack: Stack | None = None                       # the running services, for modules 06 onwards
     functions: Functions | None = None               # module 06's functions and messaging, for 07 and 08
+    api: Api | None = None                           # module 07's HTTP API, for 08
 
 
 def catch_up(module: str, session) -> StartingPoint:
@@ -48,6 +51,9 @@ def catch_up(module: str, session) -> StartingPoint:
         start.functions = ensure_functions(session, start.stack)
         start.done.append(f"functions {start.functions.recommendations_name} and {start.functions.notifier_name}, "
                           f"orders publishing to {start.functions.topic_arn.split(':')[-1]}")
+    if API in NEEDS[module]:
+        start.api = ensure_api(session, start.stack, start.functions)
+        start.done.append(f"HTTP API {session.name('api')} answering at {start.api.endpoint}")
     for line in start.done:
         print(f"✔ {line}")
     return start

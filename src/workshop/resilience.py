@@ -11,7 +11,7 @@ Everything is plain HTTP and boto3, so it behaves the same against the local clo
 import time
 import uuid
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import httpx
 
@@ -35,6 +35,12 @@ def ensure_load_book(base_url: str, timeout: float = 10.0) -> int:
     return created.raise_for_status().json()["id"]
 
 
+@dataclass(frozen=True)
+class OrderSample(Sample):
+    confirmation: str | None = None  # orders' X-Confirmation answer: sent, failed, queued, not-queued or off
+    order_id: int | None = None      # the order placed, when one was
+
+
 class OrderPoller(Poller):
     """A Poller that POSTs a JSON body to the URLs given one, and GETs the others."""
 
@@ -44,18 +50,22 @@ class OrderPoller(Poller):
 
     def _request(self, url: str) -> None:
         started = time.monotonic()
-        status = error = served_by = None
+        status = error = served_by = confirmation = order_id = None
         try:
             if url in self.bodies:
                 response = self._client.post(url.split("#", 1)[0], json=self.bodies[url])
             else:
                 response = self._client.get(url.split("#", 1)[0])
             status, served_by = response.status_code, response.headers.get("x-served-by")
+            confirmation = response.headers.get("x-confirmation")
+            if status == 201 and response.headers.get("content-type", "").startswith("application/json"):
+                order_id = response.json().get("id")
         except httpx.HTTPError as exc:
             error = type(exc).__name__
         latency = time.monotonic() - started
         with self._lock:
-            self.samples.append(Sample(started - self._started, url, status, error, latency, served_by))
+            self.samples.append(OrderSample(started - self._started, url, status, error, latency, served_by,
+                                            confirmation, order_id))
 
 
 PLACE = "place order"

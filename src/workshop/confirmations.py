@@ -1,0 +1,163 @@
+"""Module 08's asynchronicity tools: a spike of orders, what the notifier confirmed (read back from its CloudWatch
+logs), the comparison of orders' two ways to confirm, and putting the notifier back as module 06 left it.
+
+    queued = spike(base, book, rate=20, seconds=3)            # POST /orders only, recording X-Confirmation
+    confirmed = wait_for_confirmations(logs, notifier, queued, via="sqs")
+    confirmation_rows({"queued": (queued, confirmed), …})      # latency, confirmed, lost, how late
+    plot_confirmations({"queued": (queued, confirmed), …})
+
+Plain HTTP and boto3, so it behaves the same against the local cloud and a real account.
+"""
+import json
+import time
+from dataclasses import dataclass
+
+from workshop.api import remove_route
+from workshop.dashboard.load import _new_figure
+from workshop.resilience import OrderLoad, OrderSample
+from workshop.traffic import percentile
+
+CONFIRMATION_ROUTE = "POST /confirmations"
+CAPACITY_VARIABLE = "SEND_SECONDS"
+# Orders' X-Confirmation answers that promise a confirmation: the notifier answered, or the topic took the event.
+CONFIRMED_AT_ONCE, HANDED_TO_QUEUE = "sent", "queued"
+
+
+@dataclass(frozen=True)
+class Spike:
+    """Orders placed in a burst: when it began (epoch seconds) and one sample per POST /orders."""
+    began: float
+    seconds: float
+    samples: list[OrderSample]
+
+    @property
+    def placed(self) -> list[OrderSample]:
+        return [s for s in self.samples if s.status == 201]
+
+    def ids(self, confirmation: str | None = None) -> set[int]:
+        """The ids of the orders placed (with this X-Confirmation answer, if one is given)."""
+        return {s.order_id for s in self.placed if confirmation is None or s.confirmation == confirmation}
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    order_id: int
+    at: float  # seconds after the spike began, from the log event's timestamp
+
+
+def spike(base_url: str, book_id: int, rate: float, seconds: float, timeout: float = 10.0) -> Spike:
+    """Place `rate` orders a second for `seconds`, then wait for the last answers."""
+    began = time.time()
+    with OrderLoad(base_url, book_id, rate=rate, timeout=timeout, list_orders=False) as load:
+        time.sleep(seconds)
+    return Spike(began=began, seconds=seconds, samples=load.samples)
+
+
+def confirmations(logs, function_name: str, since: float, via: str) -> list[Confirmation]:
+    """The notifier's "order confirmed" lines since `since` (epoch seconds) that came `via` "sqs" or "http",
+    with their time in seconds after `since`."""
+    found = []
+    options = {"logGroupName": f"/aws/lambda/{function_name}", "filterPattern": '"order confirmed"',
+               "startTime": int(since * 1000)}
+    try:
+        for page in logs.get_paginator("filter_log_events").paginate(**options):
+            for event in page["events"]:
+                line = parse_line(event["message"])
+                if line.get("message") == "order confirmed" and line.get("via") == via:
+                    found.append(Confirmation(order_id=line["order_id"], at=event["timestamp"] / 1000 - since))
+    except logs.exceptions.ResourceNotFoundException:
+        return []  # no log group: the function has not logged anything yet
+    return sorted(found, key=lambda confirmation: confirmation.at)
+
+
+def parse_line(message: str) -> dict:
+    try:
+        line = json.loads(message)
+    except ValueError:
+        return {}
+    return line if isinstance(line, dict) else {}
+
+
+def wait_for_confirmations(logs, function_name: str, burst: Spike, via: str, deadline_seconds: float = 60.0,
+                           pause: float = 1.0) -> list[Confirmation]:
+    """The confirmations of the spike's orders: poll the notifier's logs until every order that orders says it
+    confirmed or queued is there, or the deadline passes (then what was found: a shortfall is an answer, not an
+    error). Lines about other orders (an earlier run's, still queued) are left out."""
+    placed = burst.ids()
+    expected = burst.ids(CONFIRMED_AT_ONCE if via == "http" else HANDED_TO_QUEUE)
+    started = time.monotonic()
+    while True:
+        found = [c for c in confirmations(logs, function_name, burst.began, via) if c.order_id in placed]
+        if expected <= {c.order_id for c in found} or time.monotonic() - started > deadline_seconds:
+            return found
+        time.sleep(pause)
+
+
+def confirmation_rows(runs: dict[str, tuple[Spike, list[Confirmation]]]) -> list[dict]:
+    """Per way of confirming: orders placed, how long placing took, how many confirmations arrived, how late."""
+    rows = []
+    for name, (burst, confirmed) in runs.items():
+        latencies = [s.latency * 1000 for s in burst.placed]
+        answered = {s.order_id: s.t + s.latency for s in burst.placed}
+        delays = [max(0.0, c.at - answered[c.order_id]) for c in confirmed]  # 0: confirmed before the answer
+        rows.append({"confirmation": name, "orders placed": len(burst.placed),
+                     "order p50 ms": round(percentile(latencies, 0.5)) if latencies else None,
+                     "order p95 ms": round(percentile(latencies, 0.95)) if latencies else None,
+                     "confirmed": len({c.order_id for c in confirmed}),
+                     "never confirmed": len(burst.ids() - {c.order_id for c in confirmed}),
+                     "confirmed after the answer, max s": round(max(delays), 1) if delays else None})
+    return rows
+
+
+def plot_confirmations(runs: dict[str, tuple[Spike, list[Confirmation]]], title: str | None = None):
+    """Per way of confirming: each order's latency (top) and orders placed vs confirmed so far (bottom)."""
+    figure = _new_figure((5.5 * len(runs), 6.2))
+    axes = figure.subplots(2, len(runs), squeeze=False, sharey="row", sharex=True)
+    for column, (name, (burst, confirmed)) in enumerate(runs.items()):
+        latency, progress = axes[0][column], axes[1][column]
+        for outcome in sorted({s.confirmation or "?" for s in burst.placed}):
+            mine = [s for s in burst.placed if (s.confirmation or "?") == outcome]
+            latency.plot([s.t for s in mine], [s.latency * 1000 for s in mine], ".", label=f"confirmation {outcome}")
+        latency.set(title=name, ylabel="placing an order (ms)")
+        latency.set_ylim(bottom=0)
+        latency.legend(fontsize=8, loc="upper right")
+        answered = sorted(s.t + s.latency for s in burst.placed)
+        progress.step(answered, range(1, len(answered) + 1), where="post", label="orders placed")
+        progress.step([c.at for c in confirmed], range(1, len(confirmed) + 1), where="post",
+                      label="confirmations sent")
+        for axis in (latency, progress):
+            axis.axvspan(0, burst.seconds, color="0.9", zorder=0)
+        progress.set(xlabel="seconds after the spike began (grey: the spike)", ylabel="so far")
+        progress.legend(fontsize=8, loc="lower right")
+    if title:
+        figure.suptitle(title, fontsize=11)
+    figure.tight_layout()
+    return figure
+
+
+# --- putting the synchronous side away ------------------------------------------------------------------------------
+
+def restore_notifier(session, api_id: str, notifier_name: str) -> list[str]:
+    """The notifier as module 06 left it: no confirmation route, no simulated sending time, no reserved
+    concurrency. Returns what was changed (nothing, when it already was)."""
+    lambda_client, changed = session.client("lambda"), []
+    if remove_route(session, api_id, CONFIRMATION_ROUTE):
+        changed.append(f"route {CONFIRMATION_ROUTE}")
+    statement = f"apigateway-{api_id}"
+    try:
+        lambda_client.remove_permission(FunctionName=notifier_name, StatementId=statement)
+        changed.append("permission for the API")
+    except lambda_client.exceptions.ResourceNotFoundException:
+        pass
+    if lambda_client.get_function_concurrency(FunctionName=notifier_name).get("ReservedConcurrentExecutions"):
+        lambda_client.delete_function_concurrency(FunctionName=notifier_name)
+        changed.append("reserved concurrency")
+    configuration = lambda_client.get_function_configuration(FunctionName=notifier_name)
+    variables = configuration.get("Environment", {}).get("Variables", {})
+    if CAPACITY_VARIABLE in variables:
+        del variables[CAPACITY_VARIABLE]
+        lambda_client.update_function_configuration(FunctionName=notifier_name, Environment={"Variables": variables})
+        lambda_client.get_waiter("function_updated_v2").wait(FunctionName=notifier_name,
+                                                              WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+        changed.append(CAPACITY_VARIABLE)
+    return changed
