@@ -1,10 +1,12 @@
 """The AWS API endpoint: moto's server app, in-process, on loopback, plus the local cloud's own `/_localcloud/` routes."""
+import functools
 import json
 import logging
 import threading
 from collections.abc import Callable
 
 from moto import settings as moto_settings
+from moto.core import responses as moto_responses
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -12,6 +14,7 @@ from werkzeug.wrappers import Request, Response
 from localcloud.plane_loader import MOTO_IMPORTS
 
 INTERNAL_PREFIX = "/_localcloud/"
+HOSTS_REMEMBERED = 1024  # a client naming ever new hosts (S3 virtual-host buckets) must not grow the cache unbounded
 
 # An internal route answers with a JSON-able value for a request.
 InternalRoute = Callable[[Request], object]
@@ -39,13 +42,57 @@ class HeldBackendApp:
         return self._app(environ, start_response)
 
 
+class RememberingDispatcher(DomainDispatcherApplication):
+    """moto's dispatcher, remembering which backend serves a host: moto lists its package directory (a stat per
+    service) and tries every backend's URL pattern on each call, a millisecond of every API call."""
+
+    def __init__(self, create_app):
+        super().__init__(create_app)
+        self._backend_of_host: dict = {}
+
+    def get_backend_for_host(self, host):
+        # Called under the dispatcher's lock; the answer depends only on moto's installed modules and URL patterns.
+        try:
+            return self._backend_of_host[host]
+        except KeyError:
+            backend = super().get_backend_for_host(host)
+            if len(self._backend_of_host) < HOSTS_REMEMBERED:
+                self._backend_of_host[host] = backend
+            return backend
+
+
+class OneWriteRequestHandler(MotoRequestHandler):
+    """Buffers the response so its headers and body leave in one write (werkzeug flushes after each response)."""
+    wbufsize = 64 * 1024
+
+    def handle_expect_100(self) -> bool:
+        sent = super().handle_expect_100()
+        self.wfile.flush()  # the client sends the body only once it has this interim answer
+        return sent
+
+
+@functools.cache
+def _method_names(clazz, shape: tuple[int, ...]) -> list[str]:
+    return _moto_method_names(clazz)
+
+
+_moto_method_names = moto_responses.method_names_from_class
+
+
+def method_names_from_class(clazz) -> list[str]:
+    """moto runs inspect.getmembers over the response class on every call; the names change only when a class
+    gains or loses attributes, which the count of each class's own attributes tells."""
+    return _method_names(clazz, tuple(len(vars(klass)) for klass in clazz.__mro__))
+
+
 class ControlPlane:
     def __init__(self, host: str, port: int, routes: dict[str, InternalRoute], hold: Hold = lambda backend: None):
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per API call drowns what matters
         self._routes = routes
         # moto's dispatcher makes each backend's app once, under its lock: what it makes must not wait there.
-        self._moto = DomainDispatcherApplication(lambda backend: HeldBackendApp(backend, hold))
-        self._server = make_server(host, port, self._app, threaded=True, request_handler=MotoRequestHandler)
+        self._moto = RememberingDispatcher(lambda backend: HeldBackendApp(backend, hold))
+        moto_responses.method_names_from_class = method_names_from_class
+        self._server = make_server(host, port, self._app, threaded=True, request_handler=OneWriteRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="control-plane", daemon=True)
 
     @property
