@@ -2,7 +2,9 @@
 
 - edit catalog's code → rebuilt → pushed → service rolled → the new version answering through the load balancer;
 - failed requests to catalog during that rolling deployment (20 requests/s);
-- orders broken (its fault switch on errors): success rate of users and catalog meanwhile.
+- orders broken (its fault switch on errors): success rate of users and catalog meanwhile;
+- a spike of orders against a notifier that can send fewer confirmations a second (module 08): order latency and
+  confirmations with the queue, and the confirmations lost when orders calls the notifier synchronously.
 
 `run(repeats)` returns medians with their samples; asserts nothing.
 """
@@ -16,14 +18,20 @@ import httpx
 import localcloud
 from benchmarks.stats import median_of
 from localcloud.config import Config
+from workshop.api import add_route, allow_api_to_invoke
 from workshop.catch_up import catch_up
+from workshop.confirmations import (CONFIRMATION_ROUTE, confirmation_rows, limit_notifier, restore_notifier, spike,
+                                    wait_for_confirmations)
 from workshop.dashboard.load import LoadGenerator
 from workshop.deploy import build_and_push, service_dir
 from workshop.paths import BUILD
+from workshop.resilience import ensure_load_book, environment_of, roll, running_task_definition, with_environment
 from workshop.session import Session
 from workshop.stack import container_definition, register_task_definition
 
 LOAD_RATE = 20
+# Module 08's spike: 12 orders/s for 3 s against a notifier that sends 5 confirmations/s (0.4 s each, 2 at once).
+SPIKE_RATE, SPIKE_SECONDS, SEND_SECONDS, NOTIFIER_CONCURRENCY = 12, 3, 0.4, 2
 SCRATCH = BUILD / "bench" / "catalog-edit"
 
 
@@ -55,12 +63,45 @@ def roll_catalog(session, stack, version: str) -> float:
     raise TimeoutError(f"catalog {version} did not answer within 120 s")
 
 
+def confirmation_spikes(session, start, repeats: int) -> dict[str, list]:
+    """Per repeat: a spike with orders publishing (queued), then one with orders calling the notifier (synchronous)."""
+    stack, functions, api = start.stack, start.functions, start.api
+    ecs, elbv2 = session.client("ecs"), session.client("elbv2")
+    book = ensure_load_book(stack.base_url)
+    limit_notifier(session, functions.notifier_name, SEND_SECONDS, NOTIFIER_CONCURRENCY)
+    allow_api_to_invoke(session, api.api_id, functions.notifier_name)
+    add_route(session.client("apigatewayv2"), api.api_id, CONFIRMATION_ROUTE, IntegrationType="AWS_PROXY",
+              IntegrationUri=functions.notifier_arn, PayloadFormatVersion="2.0")
+    queued_revision = running_task_definition(ecs, stack.cluster, "orders")
+    environment = {name: value for name, value in environment_of(queued_revision).items()
+                   if name != "ORDER_EVENTS_TOPIC_ARN"}
+    environment["CONFIRMATION_URL"] = f"{api.endpoint}/confirmations"
+    sync_revision = register_task_definition(ecs, session, (stack.execution_role, stack.task_role),
+                                             with_environment(queued_revision, environment))
+    logs, figures = session.client("logs"), {"queued p50": [], "queued lag": [], "queued lost": [], "sync lost": []}
+    for _ in range(repeats):
+        for name, revision, via in (("queued", queued_revision["taskDefinitionArn"], "sqs"),
+                                    ("sync", sync_revision, "http")):
+            roll(ecs, elbv2, stack.cluster, "orders", revision, stack.target_groups["orders"])
+            burst = spike(stack.base_url, book, SPIKE_RATE, SPIKE_SECONDS)
+            row = confirmation_rows({name: (burst, wait_for_confirmations(logs, functions.notifier_name, burst, via))})[0]
+            lost = 100 * row["never confirmed"] / max(row["orders placed"], 1)
+            figures[f"{name} lost"].append(lost)
+            if name == "queued":
+                figures["queued p50"].append(row["order p50 ms"])
+                figures["queued lag"].append(row["confirmed after the answer, max s"])
+    roll(ecs, elbv2, stack.cluster, "orders", queued_revision["taskDefinitionArn"], stack.target_groups["orders"])
+    restore_notifier(session, api.api_id, functions.notifier_name)
+    return figures
+
+
 def run(repeats: int = 3) -> dict:
     config = Config(port=0, instance=f"bench-shop-{uuid.uuid4().hex[:6]}")
     with localcloud.running(config) as cloud:
         os.environ.update(cloud.config.client_environment())
         session = Session(mode="local", region=cloud.config.region, account=cloud.config.account_id, prefix="bench")
-        stack = catch_up("06", session).stack
+        start = catch_up("08", session)
+        stack = start.stack
         ecs = session.client("ecs")
         rolls, failures = [], []
         for attempt in range(repeats):
@@ -80,8 +121,14 @@ def run(repeats: int = 3) -> dict:
             for service in isolation:
                 samples = [s for s in load.samples if load.labels[s.url] == service]
                 isolation[service].append(100 * sum(s.ok for s in samples) / len(samples))
+        spikes = confirmation_spikes(session, start, repeats)
         cloud.reset()
+    spike_name = f"bookshop: spike of {SPIKE_RATE} orders/s against 5 confirmations/s"
     return {
+        f"{spike_name}, queued: order p50": median_of(spikes["queued p50"], "ms"),
+        f"{spike_name}, queued: orders never confirmed": median_of(spikes["queued lost"], "%", "0 %"),
+        f"{spike_name}, queued: latest confirmation after the order's answer": median_of(spikes["queued lag"], "s"),
+        f"{spike_name}, synchronous: orders never confirmed": median_of(spikes["sync lost"], "%"),
         "bookshop: catalog code edit → new version answering via the load balancer": median_of(rolls, "s", "≤ 10 s"),
         "bookshop: failed requests during catalog's rolling deployment": median_of(failures, "req", "0"),
         "bookshop: users success rate while orders is broken": median_of(isolation["users"], "%", "100 %"),

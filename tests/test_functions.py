@@ -30,19 +30,25 @@ def built(session):
     return stack, ensure_functions(session, stack)
 
 
+def confirmations_logged(session, function_name: str) -> list[dict]:
+    """Every "order confirmed" line of the notifier so far."""
+    logs = session.client("logs")
+    try:
+        events = [event for page in logs.get_paginator("filter_log_events").paginate(
+            logGroupName=f"/aws/lambda/{function_name}", filterPattern='"order confirmed"') for event in page["events"]]
+    except logs.exceptions.ResourceNotFoundException:
+        return []
+    return [json.loads(event["message"]) for event in events if event["message"].startswith("{")]
+
+
 def confirmation_logged(session, function_name: str, order_id: int, seconds: float = 60,
                         correlation_id: str | None = None) -> dict | None:
     """The notifier's confirmation of the order (ids restart in each orders task: give the correlation id too)."""
-    logs, deadline = session.client("logs"), time.monotonic() + seconds
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        try:
-            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{function_name}",
-                                            filterPattern='"order confirmed"')["events"]
-        except logs.exceptions.ResourceNotFoundException:
-            events = []
-        lines = [json.loads(event["message"]) for event in events if event["message"].startswith("{")]
-        confirmation = next((line for line in lines if line["order_id"] == order_id
-                             and correlation_id in (None, line["correlation_id"])), None)
+        confirmation = next((line for line in confirmations_logged(session, function_name)
+                             if line["order_id"] == order_id and correlation_id in (None, line["correlation_id"])),
+                            None)
         if confirmation:
             return confirmation
         time.sleep(0.5)
@@ -118,6 +124,7 @@ def test_orders_task_confirms_through_the_api_and_restore_puts_the_notifier_back
                            headers={"X-Correlation-Id": trail}, timeout=20)
         assert order.status_code == 201 and order.headers["x-confirmation"] == "sent"
         confirmation = confirmation_logged(session, functions.notifier_name, order.json()["id"], correlation_id=trail)
+        assert confirmation, f"no confirmation of {trail} among {confirmations_logged(session, functions.notifier_name)}"
         assert confirmation["via"] == "http"
     finally:
         roll(ecs, session.client("elbv2"), stack.cluster, "orders", functions.orders_task_definition, orders_group)

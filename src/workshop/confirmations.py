@@ -135,7 +135,20 @@ def plot_confirmations(runs: dict[str, tuple[Spike, list[Confirmation]]], title:
     return figure
 
 
-# --- putting the synchronous side away ------------------------------------------------------------------------------
+# --- the notifier's capacity, and putting the synchronous side away ------------------------------------------------
+
+def limit_notifier(session, notifier_name: str, send_seconds: float, concurrency: int) -> float:
+    """What module 08 does before its spikes: each confirmation takes `send_seconds`, at most `concurrency` at
+    once. Returns the confirmations a second it can send."""
+    lambda_client = session.client("lambda")
+    configuration = lambda_client.get_function_configuration(FunctionName=notifier_name)
+    variables = configuration.get("Environment", {}).get("Variables", {})
+    lambda_client.update_function_configuration(
+        FunctionName=notifier_name, Environment={"Variables": {**variables, CAPACITY_VARIABLE: str(send_seconds)}})
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=notifier_name, WaiterConfig={"Delay": 1})
+    lambda_client.put_function_concurrency(FunctionName=notifier_name, ReservedConcurrentExecutions=concurrency)
+    return concurrency / send_seconds
+
 
 def restore_notifier(session, api_id: str, notifier_name: str) -> list[str]:
     """The notifier as module 06 left it: no confirmation route, no simulated sending time, no reserved
