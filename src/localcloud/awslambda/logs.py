@@ -2,6 +2,7 @@
 
 A container's output reaches us a little after the runtime posts its result, so an invocation's END and REPORT
 lines are written once its output has settled (or the next invocation starts), off the invoke's critical path.
+Output that comes later still (a loaded machine) is written as it arrives.
 """
 import logging
 import math
@@ -87,22 +88,29 @@ class EnvironmentLog:
             self._init_lines.append((now_ms(), text))
 
     def output(self, chunk: str) -> None:
-        """Container output, in arbitrary chunks; complete lines go to the current invocation (or to init)."""
+        """Container output, in arbitrary chunks; complete lines go to the current invocation, to init, or (a
+        straggler of an invocation already written) straight to the stream: no later START may ever come."""
         with self._lock:
             self.last_output_at = time.monotonic()
             text = (self._pending or "") + chunk
             *lines, self._pending = text.split("\n")
-            for line in lines:
-                self._append(line.rstrip("\r").replace("\r", "\n"))  # awslambdaric keeps a traceback in one event
+            stragglers = [stamped for line in lines
+                          if (stamped := self._append(line.rstrip("\r").replace("\r", "\n")))]  # a traceback: one event
+        self._write(stragglers)
 
-    def _append(self, line: str) -> None:
+    def _append(self, line: str) -> tuple[int, str] | None:
+        """Keep the line where it belongs; return it (stamped) if it is to be written now."""
+        stamped = (now_ms(), line)
         if self._current is not None and not self._current.closed.is_set():
-            self._current.lines.append((now_ms(), line))
+            self._current.lines.append(stamped)
+        elif self._current is not None:
+            return stamped  # the invocation's log is written: under load, output can trail its END by a while
         else:
-            self._init_lines.append((now_ms(), line))
+            self._init_lines.append(stamped)
+        return None
 
     def begin(self, request_id: str, version: str) -> InvocationLog:
-        """START: earlier output (init, or a previous invocation's stragglers) is written before it."""
+        """START: the init output so far is written before it."""
         entry = InvocationLog(request_id)
         with self._lock:
             previous, self._current = self._current, entry
