@@ -25,6 +25,7 @@ class Call:
         self.error_type: str | None = None
         self.finished_at: float | None = None
         self._done = threading.Event()
+        self._taken = threading.Event()  # a sandbox started it, or it is done
         self._lock = threading.Lock()
 
     def start(self, sandbox) -> bool:
@@ -34,6 +35,7 @@ class Call:
                 return False
             self.sandbox, self.started_at = sandbox, time.monotonic()
             self.deadline_ms = int(time.time() * 1000 + self.timeout_s * 1000)
+            self._taken.set()
             return True
 
     def cancel_if_waiting(self) -> bool:
@@ -49,10 +51,14 @@ class Call:
                 return False
             self.result, self.error_type, self.finished_at = body, error_type, time.monotonic()
             self._done.set()
+            self._taken.set()
             return True
 
     def wait(self, timeout: float | None) -> bool:
         return self._done.wait(timeout)
+
+    def wait_until_taken(self, timeout: float) -> bool:
+        return self._taken.wait(timeout)
 
     @property
     def done(self) -> bool:

@@ -45,6 +45,8 @@ class LambdaPlane:
         self.cloud = None
         self.max_environments = int(setting("LOCALCLOUD_LAMBDA_MAX_ENVIRONMENTS", 10))  # per function
         self.idle_s = setting("LOCALCLOUD_LAMBDA_IDLE_SECONDS", 300)  # AWS keeps idle environments minutes too
+        # The engine starts containers one after another: more at once only delays the first that could serve.
+        self.concurrent_starts = int(setting("LOCALCLOUD_LAMBDA_CONCURRENT_STARTS", 4))
         self.concurrency = ConcurrencyLimits()
         self.aws_endpoint_url: str | None = None
         self._pools: dict[str, FunctionPool] = {}
@@ -150,7 +152,7 @@ class LambdaPlane:
                                   "Runtime.Unavailable")
                     self.concurrency.release(function_name)
                     return
-                call.wait(0.05)
+                call.wait_until_taken(max(0.0, queued_at + PICKUP_LIMIT_S - time.monotonic()) + 0.01)
                 continue
             remaining = call.started_at + call.timeout_s - time.monotonic()
             if remaining <= 0:
@@ -205,7 +207,7 @@ class LambdaPlane:
         self._retired: list[FunctionPool] = []
         self.aws_endpoint_url = cloud.container_endpoint_url
         self._flusher = LogFlusher().start()
-        self.starter = ThreadPoolExecutor(8, thread_name_prefix="lambda-start")
+        self.starter = ThreadPoolExecutor(self.concurrent_starts, thread_name_prefix="lambda-start")
         self._async = ThreadPoolExecutor(16, thread_name_prefix="lambda-async")
         self._sqs = SqsPoller(self).start()
         self._reaper = threading.Thread(target=self._reap, name="lambda-reaper", daemon=True)

@@ -1,7 +1,9 @@
 """The warm execution environments of one function revision, and the queue of invokes they take work from.
 
 An invoke waits in the queue; an idle environment takes it at once. When more invokes wait than environments are
-idle or starting, another environment starts, up to a bound. A retired pool (its function's code or configuration
+free (idle, initialising, or back from an invoke) or about to start, another environment starts, up to a bound.
+The engine starts containers one after another however many are asked at once, so a few start at a time, and a
+start whose turn comes once the free environments can take the queue does not happen. A retired pool (its function's code or configuration
 changed, or it was deleted) serves what is queued, then its environments go.
 """
 import logging
@@ -23,8 +25,7 @@ class FunctionPool:
         self.sandboxes: set[Sandbox] = set()
         self._queue: queue.Queue[calls.Call] = queue.Queue()
         self._lock = threading.Lock()
-        self._waiting = 0    # environments blocked in /invocation/next
-        self._starting = 0
+        self._starting = 0  # environments asked for, waiting for a starter
         self._image_ready = False
         self._image_lock = threading.Lock()
 
@@ -43,10 +44,6 @@ class FunctionPool:
         self.plane.concurrency.release(self.spec.name)
 
     # --- environments ----------------------------------------------------------------------------------------------
-    def waiting_changed(self, delta: int) -> None:
-        with self._lock:
-            self._waiting += delta
-
     def discard(self, sandbox: Sandbox) -> None:
         with self._lock:
             known = sandbox in self.sandboxes
@@ -54,9 +51,13 @@ class FunctionPool:
         if known and not self.retired:
             self._scale()  # a queued invoke may have lost the environment it would have had
 
+    def _free(self) -> int:
+        """Environments that will take a queued invoke without another starting (called under the lock)."""
+        return sum(1 for sandbox in self.sandboxes if not sandbox.busy and not sandbox.closing.is_set())
+
     def _scale(self) -> None:
         with self._lock:
-            wanted = (not self.retired and self._queue.qsize() > self._waiting + self._starting
+            wanted = (not self.retired and self._queue.qsize() > self._free() + self._starting
                       and len(self.sandboxes) + self._starting < self.plane.max_environments)
             if wanted:
                 self._starting += 1
@@ -65,12 +66,15 @@ class FunctionPool:
 
     def _start_sandbox(self) -> None:
         sandbox = Sandbox(self, self.plane.cloud, self.plane.aws_endpoint_url)
-        try:
-            if self.retired:
-                return  # closed (or the cloud stopping) while this start waited its turn
-            self._ensure_image()
-            with self._lock:
+        with self._lock:
+            self._starting -= 1
+            needed = not self.retired and self._queue.qsize() > self._free()
+            if needed:
                 self.sandboxes.add(sandbox)
+        if not needed:
+            return  # closed, or the environments that came up while this start waited serve the queue
+        try:
+            self._ensure_image()
             sandbox.start()
         except Exception as error:
             with self._lock:
@@ -79,9 +83,6 @@ class FunctionPool:
             log.warning("function %s: an execution environment failed to start: %s", self.spec.name, error)
             if alone:
                 self._fail_queued(error)
-        finally:
-            with self._lock:
-                self._starting -= 1
 
     def _ensure_image(self) -> None:
         with self._image_lock:

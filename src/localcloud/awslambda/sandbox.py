@@ -84,32 +84,28 @@ class Sandbox:
             self.init_ms = (time.monotonic() - self.created_at) * 1000
             threading.Thread(target=self.refresh_memory, daemon=True).start()  # REPORT lines need a first figure
         self.idle_since = time.monotonic()
-        self.pool.waiting_changed(+1)
-        try:
-            while not self.closing.is_set():
-                call = self.pool.take(TAKE_POLL_S)
-                if call is None:
-                    if self.pool.retired:
-                        self.pool.discard(self)
-                        threading.Thread(target=self.close, daemon=True).start()
-                        return None
-                    continue
-                if self.closing.is_set():
-                    self.pool.submit(call)  # closed while taking it: another environment serves it
+        while not self.closing.is_set():
+            call = self.pool.take(TAKE_POLL_S)
+            if call is None:
+                if self.pool.retired:
+                    self.pool.discard(self)
+                    threading.Thread(target=self.close, daemon=True).start()
                     return None
-                if not call.start(self):
-                    continue
-                self.current = call
-                call.log = self.log.begin(call.request_id, self.spec.version)
-                return Next(call.payload, {
-                    "Lambda-Runtime-Aws-Request-Id": call.request_id,
-                    "Lambda-Runtime-Deadline-Ms": str(call.deadline_ms),
-                    "Lambda-Runtime-Invoked-Function-Arn": call.function_arn,
-                    "Lambda-Runtime-Trace-Id": call.trace_id,  # awslambdaric segfaults without it
-                })
-            return None
-        finally:
-            self.pool.waiting_changed(-1)
+                continue
+            if self.closing.is_set():
+                self.pool.submit(call)  # closed while taking it: another environment serves it
+                return None
+            if not call.start(self):
+                continue
+            self.current = call
+            call.log = self.log.begin(call.request_id, self.spec.version)
+            return Next(call.payload, {
+                "Lambda-Runtime-Aws-Request-Id": call.request_id,
+                "Lambda-Runtime-Deadline-Ms": str(call.deadline_ms),
+                "Lambda-Runtime-Invoked-Function-Arn": call.function_arn,
+                "Lambda-Runtime-Trace-Id": call.trace_id,  # awslambdaric segfaults without it
+            })
+        return None
 
     def invocation_result(self, request_id: str, body: bytes, error_type: str | None) -> bool:
         call = self.current
