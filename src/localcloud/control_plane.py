@@ -70,6 +70,10 @@ class OneWriteRequestHandler(MotoRequestHandler):
         self.wfile.flush()  # the client sends the body only once it has this interim answer
         return sent
 
+    def log_request(self, code="-", size="-") -> None:
+        if logging.getLogger("werkzeug").isEnabledFor(logging.INFO):  # else werkzeug formats a line nobody reads
+            super().log_request(code, size)
+
 
 @functools.cache
 def _method_names(clazz, shape: tuple[int, ...]) -> list[str]:
