@@ -82,12 +82,16 @@ def test_the_table_counts_orders_never_confirmed_and_how_late_the_others_were():
     logs_sync = FakeLogs([(BEGAN + 0.25, confirmed_line(3, "http"))])
     runs = {"queued": (queued, confirmations(logs_queued, "n", BEGAN, "sqs")),
             "synchronous": (synchronous, confirmations(logs_sync, "n", BEGAN, "http"))}
-    rows = {row["confirmation"]: row for row in confirmation_rows(runs)}
-    assert (rows["queued"]["orders placed"], rows["queued"]["confirmed"], rows["queued"]["never confirmed"]) == (2, 2, 0)
-    assert rows["queued"]["confirmed after the answer, max s"] == pytest.approx(6.0, abs=0.05)
-    assert (rows["synchronous"]["orders placed"], rows["synchronous"]["confirmed"],
-            rows["synchronous"]["never confirmed"]) == (2, 1, 1)
-    assert rows["synchronous"]["confirmed after the answer, max s"] == 0.0  # before orders answered
-    assert rows["queued"]["order p50 ms"] == 10
+    rows = {(row["confirmation"], row["X-Confirmation"]): row for row in confirmation_rows(runs)}
+    assert list(rows) == [("queued", "queued"), ("synchronous", "sent"), ("synchronous", "failed")]
+    queued_row = rows["queued", "queued"]
+    assert (queued_row["orders"], queued_row["confirmed"], queued_row["never confirmed"]) == (2, 2, 0)
+    assert queued_row["latest confirmation after the answer, s"] == pytest.approx(6.0, abs=0.05)
+    assert queued_row["p50 ms"] == 10
+    sent, failed = rows["synchronous", "sent"], rows["synchronous", "failed"]
+    assert (sent["orders"], sent["confirmed"], sent["p50 ms"]) == (1, 1, 300)
+    assert sent["latest confirmation after the answer, s"] == 0.0  # before orders answered
+    assert (failed["orders"], failed["confirmed"], failed["never confirmed"]) == (1, 0, 1)
+    assert failed["latest confirmation after the answer, s"] is None
     figure = plot_confirmations(runs, title="spike")
     assert len(figure.axes) == 4 and figure._repr_png_().startswith(b"\x89PNG")

@@ -21,6 +21,7 @@ CONFIRMATION_ROUTE = "POST /confirmations"
 CAPACITY_VARIABLE = "SEND_SECONDS"
 # Orders' X-Confirmation answers that promise a confirmation: the notifier answered, or the topic took the event.
 CONFIRMED_AT_ONCE, HANDED_TO_QUEUE = "sent", "queued"
+OUTCOME_ORDER = ["sent", "queued", "failed", "not-queued", "off", "-"]
 
 
 @dataclass(frozen=True)
@@ -94,19 +95,25 @@ def wait_for_confirmations(logs, function_name: str, burst: Spike, via: str, dea
 
 
 def confirmation_rows(runs: dict[str, tuple[Spike, list[Confirmation]]]) -> list[dict]:
-    """Per way of confirming: orders placed, how long placing took, how many confirmations arrived, how late."""
+    """Per way of confirming and X-Confirmation answer: orders, how long placing them took, how many confirmations
+    arrived, and how long after the order's answer the latest one came."""
     rows = []
     for name, (burst, confirmed) in runs.items():
-        latencies = [s.latency * 1000 for s in burst.placed]
-        answered = {s.order_id: s.t + s.latency for s in burst.placed}
-        delays = [max(0.0, c.at - answered[c.order_id]) for c in confirmed]  # 0: confirmed before the answer
-        rows.append({"confirmation": name, "orders placed": len(burst.placed),
-                     "order p50 ms": round(percentile(latencies, 0.5)) if latencies else None,
-                     "order p95 ms": round(percentile(latencies, 0.95)) if latencies else None,
-                     "confirmed": len({c.order_id for c in confirmed}),
-                     "never confirmed": len(burst.ids() - {c.order_id for c in confirmed}),
-                     "confirmed after the answer, max s": round(max(delays), 1) if delays else None})
+        arrived = {c.order_id: c.at for c in confirmed}
+        for outcome in sorted({s.confirmation or "-" for s in burst.placed}, key=outcome_rank):
+            mine = [s for s in burst.placed if (s.confirmation or "-") == outcome]
+            latencies = [s.latency * 1000 for s in mine]
+            # 0: confirmed before orders answered (the synchronous way)
+            delays = [max(0.0, arrived[s.order_id] - (s.t + s.latency)) for s in mine if s.order_id in arrived]
+            rows.append({"confirmation": name, "X-Confirmation": outcome, "orders": len(mine),
+                         "p50 ms": round(percentile(latencies, 0.5)), "p95 ms": round(percentile(latencies, 0.95)),
+                         "confirmed": len(delays), "never confirmed": len(mine) - len(delays),
+                         "latest confirmation after the answer, s": round(max(delays), 1) if delays else None})
     return rows
+
+
+def outcome_rank(outcome: str) -> int:
+    return OUTCOME_ORDER.index(outcome) if outcome in OUTCOME_ORDER else len(OUTCOME_ORDER)
 
 
 def plot_confirmations(runs: dict[str, tuple[Spike, list[Confirmation]]], title: str | None = None):
