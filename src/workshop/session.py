@@ -91,13 +91,14 @@ def connect(mode: str = "local", prefix: str | None = None) -> Session:
 
 def ensure_local_cloud() -> dict[str, str]:
     """The client settings of the local cloud; starts it in the background if none answers."""
-    from localcloud.cli import fetch_status
+    from localcloud.cli import fetch_status, part_state
     from localcloud.config import Config
 
     get_client()  # the local cloud runs on the Docker engine: say how to start one if none answers
     config = Config()
     status = fetch_status(config, timeout=STATUS_TIMEOUT_S)
-    if not status or not all(part.get("ready") for part in status["parts"].values()):
+    # A part still loading is fine: a call that needs it waits until it is ready.
+    if not status or not all(part_state(part) in ("ready", "loading") for part in status["parts"].values()):
         result = subprocess.run([sys.executable, "-m", "localcloud", "up", "--detach"], capture_output=True,
                                 text=True, timeout=LOCAL_UP_TIMEOUT_S)
         if result.returncode != 0:
