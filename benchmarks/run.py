@@ -23,6 +23,7 @@ SUITES = {
     "apigateway": "benchmarks.localcloud_apigateway",
     "dashboard": "benchmarks.dashboard",
     "bookshop": "benchmarks.bookshop",
+    "workshop": "benchmarks.workshop",  # every solution notebook in order: minutes, once whatever --repeats says
     # Slowest last: debootstrap of a whole root filesystem per repeat.
     "base-images": "benchmarks.base_images",
 }
