@@ -163,3 +163,13 @@ def test_a_task_reaches_the_local_cloud_at_the_aws_endpoint_it_is_given(cloud, e
     task_arn = run(ecs, subnet, definition)
     fast("tasks_stopped", ecs)(cluster=CLUSTER, tasks=[task_arn])
     assert describe_task(ecs, CLUSTER, task_arn)["containers"][0]["exitCode"] == 0
+
+
+def test_a_family_long_enough_to_overflow_a_host_name_still_runs(ecs, subnet):
+    # The container name (instance, family, container, task id) is its host name; the kernel takes 63 characters.
+    family = "a-learner-prefix-long-enough-to-overflow-a-host-name-monolith"
+    task_arn = run(ecs, subnet, register_fargate(ecs, family, [web_container("monolith")]))
+    fast("tasks_running", ecs)(cluster=CLUSTER, tasks=[task_arn])
+    container = docker.from_env().containers.get(describe_task(ecs, CLUSTER, task_arn)["containers"][0]["runtimeId"])
+    assert container.attrs["Config"]["Hostname"].endswith(task_arn.rsplit("/", 1)[-1][:12])
+    ecs.stop_task(cluster=CLUSTER, task=task_arn)

@@ -42,6 +42,18 @@ def environment(definition: dict, override: dict, region: str, endpoint_url: str
     return variables
 
 
+HOST_NAME_LIMIT = 63  # the kernel refuses a longer one ("sethostname: invalid argument") and the task never starts
+
+
+def host_name(container_name: str, task_id: str) -> str:
+    """The container's name as its host name, shortened in the middle when too long: it keeps its end, the task
+    id (`task_id`), which tells tasks apart (X-Served-By)."""
+    if len(container_name) <= HOST_NAME_LIMIT:
+        return container_name
+    head = container_name.removesuffix(task_id).rstrip("-")
+    return f"{head[:HOST_NAME_LIMIT - len(task_id) - 1].rstrip('-')}-{task_id}"
+
+
 def container_ports(task_definition) -> list[int]:
     return [m["containerPort"] for d in task_definition.container_definitions
             for m in d.get("portMappings", []) if m.get("containerPort")]
@@ -62,7 +74,7 @@ def container_arguments(task, task_definition, definition: dict, override: dict,
                  **resource_limits(definition, task_definition.cpu, task_definition.memory, engine_cpus)}
     if namespace_owner is None:
         arguments["network"] = network
-        arguments["hostname"] = name
+        arguments["hostname"] = host_name(name, task.id[:12])
         arguments["ports"] = {f"{port}/tcp": ("127.0.0.1", None) for port in container_ports(task_definition)}
         if dns_names:
             arguments["networking_config"] = {network: {"Aliases": list(dns_names)}}
