@@ -65,18 +65,9 @@ def test_slow_makes_each_request_wait(split_service, client, monkeypatch):
     assert waited == [0.3]
 
 
-def test_crash_exits_the_process(split_service, client, monkeypatch):
-    class ProcessExited(Exception):
-        pass
-
-    exit_codes = []
-
-    def fake_exit(code):
-        exit_codes.append(code)
-        raise ProcessExited  # stands in for the real exit, which never returns
-
-    monkeypatch.setattr(split_service.module("faults"), "exit_process", fake_exit)
+def test_crash_exits_the_process(split_service, client, stop_exits):
+    exit_codes = stop_exits(split_service.module("faults"))
     client.put("/admin/faults", json={"mode": "crash"})
-    with pytest.raises(ProcessExited):
+    with pytest.raises(stop_exits.exited):
         client.get(split_service.listing)
     assert exit_codes == [1]

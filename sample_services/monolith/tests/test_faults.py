@@ -51,19 +51,10 @@ def test_block_makes_each_order_wait_for_the_payment_provider(client):
     assert time.monotonic() - started >= 0.2
 
 
-def test_crash_exits_the_process(client, monkeypatch):
-    class ProcessExited(Exception):
-        pass
-
-    exit_codes = []
-
-    def fake_exit(code):
-        exit_codes.append(code)
-        raise ProcessExited  # stands in for the real exit, which never returns
-
-    monkeypatch.setattr(payments, "exit_process", fake_exit)
+def test_crash_exits_the_process(client, stop_exits):
+    exit_codes = stop_exits(payments)
     client.put("/admin/faults/orders", json={"mode": "crash"})
-    with pytest.raises(ProcessExited):
+    with pytest.raises(stop_exits.exited):
         client.post("/orders", json=ORDER)
     assert exit_codes == [1]
     assert client.get("/orders").json() == []
