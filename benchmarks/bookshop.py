@@ -18,10 +18,9 @@ import httpx
 import localcloud
 from benchmarks.stats import median_of
 from localcloud.config import Config
-from workshop.api import add_route, allow_api_to_invoke
 from workshop.catch_up import catch_up
-from workshop.confirmations import (CONFIRMATION_ROUTE, confirmation_rows, limit_notifier, restore_notifier, spike,
-                                    wait_for_confirmations)
+from workshop.confirmations import (confirmation_rows, limit_notifier, restore_notifier, route_to_notifier, spike,
+                                    synchronous_environment, wait_for_confirmations)
 from workshop.dashboard.load import LoadGenerator
 from workshop.deploy import build_and_push, service_dir
 from workshop.paths import BUILD
@@ -69,13 +68,9 @@ def confirmation_spikes(session, start, repeats: int) -> dict[str, list]:
     ecs, elbv2 = session.client("ecs"), session.client("elbv2")
     book = ensure_load_book(stack.base_url)
     limit_notifier(session, functions.notifier_name, SEND_SECONDS, NOTIFIER_CONCURRENCY)
-    allow_api_to_invoke(session, api.api_id, functions.notifier_name)
-    add_route(session.client("apigatewayv2"), api.api_id, CONFIRMATION_ROUTE, IntegrationType="AWS_PROXY",
-              IntegrationUri=functions.notifier_arn, PayloadFormatVersion="2.0")
+    route_to_notifier(session, api.api_id, functions.notifier_name, functions.notifier_arn)
     queued_revision = running_task_definition(ecs, stack.cluster, "orders")
-    environment = {name: value for name, value in environment_of(queued_revision).items()
-                   if name != "ORDER_EVENTS_TOPIC_ARN"}
-    environment["CONFIRMATION_URL"] = f"{api.endpoint}/confirmations"
+    environment = synchronous_environment(environment_of(queued_revision), api.endpoint)
     sync_revision = register_task_definition(ecs, session, (stack.execution_role, stack.task_role),
                                              with_environment(queued_revision, environment))
     logs = session.client("logs")

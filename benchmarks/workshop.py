@@ -10,7 +10,7 @@ import sys
 import time
 import uuid
 
-from tests.notebooks.conftest import execute  # as the notebook tests run them: expected errors are no failure
+from setup.run_notebooks import execute  # as the notebook tests run them: expected errors are no failure
 from workshop.paths import BUILD, SOLUTIONS
 
 OUTPUT = BUILD / "bench" / "workshop"

@@ -2,6 +2,7 @@
 removing what a run of module 07 left (moto in process)."""
 import io
 import json
+import os
 import threading
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from workshop.api import ApiNotServed, remove_module_apis, rest_api_url
+from workshop.api import ApiNotServed, remove_module_apis, rest_api_url, wait_until_answering
 from workshop.session import Session
 
 REGION = "us-east-1"
@@ -119,3 +120,11 @@ def test_removing_twice_removes_nothing_the_second_time(aws):
     boto3.client("apigatewayv2", region_name=REGION).create_api(Name="shop-api", ProtocolType="HTTP")
     assert len(remove_module_apis(LOCAL)) == 1
     assert remove_module_apis(LOCAL) == []
+
+
+def test_an_api_that_never_answers_200_is_refused_with_what_to_check(status_route, monkeypatch):
+    monkeypatch.setattr("workshop.api.time.sleep", lambda seconds: None)
+    endpoint = os.environ["AWS_ENDPOINT_URL"].rstrip("/")
+    wait_until_answering(f"{endpoint}/_localcloud/status")  # answers 200: returns at once
+    with pytest.raises(ApiNotServed, match=r"/catalog/books answers 404 after 0\.2 s: check the API's routes"):
+        wait_until_answering(f"{endpoint}/catalog/books", deadline_seconds=0.2)

@@ -7,9 +7,9 @@ import time
 import httpx
 import pytest
 
-from workshop.api import add_route, allow_api_to_invoke, ensure_api
+from workshop.api import ensure_api
 from workshop.catch_up import catch_up
-from workshop.confirmations import CONFIRMATION_ROUTE, restore_notifier
+from workshop.confirmations import CONFIRMATION_ROUTE, restore_notifier, route_to_notifier, synchronous_environment
 from workshop.functions import TOPIC_VARIABLE, ensure_functions, orders_environment, remove_functions
 from workshop.resilience import roll, with_environment
 from workshop.stack import register_task_definition
@@ -107,13 +107,10 @@ def test_orders_task_confirms_through_the_api_and_restore_puts_the_notifier_back
     stack, functions = built
     api = ensure_api(session, stack, functions)
     ecs = session.client("ecs")
-    allow_api_to_invoke(session, api.api_id, functions.notifier_name)
-    add_route(session.client("apigatewayv2"), api.api_id, CONFIRMATION_ROUTE, IntegrationType="AWS_PROXY",
-              IntegrationUri=functions.notifier_arn, PayloadFormatVersion="2.0")
+    route_to_notifier(session, api.api_id, functions.notifier_name, functions.notifier_arn)
     started_on = ecs.describe_task_definition(taskDefinition=functions.orders_task_definition)["taskDefinition"]
-    environment = {name: value for name, value in orders_environment(ecs, functions.orders_task_definition).items()
-                   if name != TOPIC_VARIABLE}
-    environment["CONFIRMATION_URL"] = f"{api.endpoint}/confirmations"  # the URL the notebook sees, from the task
+    # The URL the notebook sees, called from the task.
+    environment = synchronous_environment(orders_environment(ecs, functions.orders_task_definition), api.endpoint)
     synchronous = register_task_definition(ecs, session, (stack.execution_role, stack.task_role),
                                            with_environment(started_on, environment))
     orders_group = stack.target_groups["orders"]

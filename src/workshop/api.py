@@ -7,6 +7,7 @@ that its status route reports (read over HTTP, like any client would: the worksh
 """
 import json
 import os
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -18,6 +19,7 @@ STATUS_PATH = "/_localcloud/status"
 HTTP_API, REST_API, ECHO_FUNCTION = "api", "reviews", "echo"
 API_GATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
 PROXIED_SERVICES = ("users", "catalog", "orders")
+PROBE_PATH = "/catalog/books"  # what ensure_api asks through the API before saying it answers
 RECOMMENDATIONS_ROUTE = "GET /recommendations/{book_id}"
 
 
@@ -114,7 +116,24 @@ def ensure_api(session, stack, functions) -> Api:
                   IntegrationUri=functions.recommendations_arn, PayloadFormatVersion="2.0")
     if "$default" not in {stage["StageName"] for stage in apigatewayv2.get_stages(ApiId=api_id)["Items"]}:
         apigatewayv2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True, Tags=session.tag_map)
+    wait_until_answering(api["ApiEndpoint"] + PROBE_PATH)
     return Api(api_id=api_id, endpoint=api["ApiEndpoint"])
+
+
+def wait_until_answering(url: str, deadline_seconds: float = 30.0) -> None:
+    """GET `url` until it answers 200 (on AWS a new stage takes a moment to deploy); ApiNotServed if it never does."""
+    started, answer = time.monotonic(), None
+    while time.monotonic() - started < deadline_seconds:
+        try:
+            answer = httpx.get(url, timeout=5)
+            if answer.status_code == 200:
+                return
+        except httpx.HTTPError as error:
+            answer = error
+        time.sleep(1)
+    said = f"answers {answer.status_code}" if isinstance(answer, httpx.Response) else f"fails: {answer}"
+    raise ApiNotServed(f"{url} {said} after {deadline_seconds:g} s: check the API's routes and the services behind "
+                       "them (get_routes, describe_target_health), then run the cell again")
 
 
 def add_route(apigatewayv2, api_id: str, route_key: str, **integration) -> str:
@@ -124,15 +143,30 @@ def add_route(apigatewayv2, api_id: str, route_key: str, **integration) -> str:
                                      Target=f"integrations/{integration_id}")["RouteId"]
 
 
+def invoke_statement(api_id: str) -> str:
+    """The id of the statement in a function's resource policy that lets this API invoke it."""
+    return f"apigateway-{api_id}"
+
+
 def allow_api_to_invoke(session, api_id: str, function_name: str) -> None:
     """The function's resource policy lets this API (any stage, method and route) invoke it."""
     lambda_client = session.client("lambda")
-    statement = f"apigateway-{api_id}"
+    statement = invoke_statement(api_id)
     if statement in api_gateway_statements(lambda_client, function_name):
         return
     lambda_client.add_permission(FunctionName=function_name, StatementId=statement, Action="lambda:InvokeFunction",
                                  Principal=API_GATEWAY_PRINCIPAL,
                                  SourceArn=f"arn:aws:execute-api:{session.region}:{session.account}:{api_id}/*/*")
+
+
+def forbid_api_to_invoke(session, api_id: str, function_name: str) -> bool:
+    """Take back `allow_api_to_invoke`; whether the function's policy had that statement."""
+    lambda_client = session.client("lambda")
+    try:
+        lambda_client.remove_permission(FunctionName=function_name, StatementId=invoke_statement(api_id))
+    except lambda_client.exceptions.ResourceNotFoundException:
+        return False
+    return True
 
 
 def remove_route(session, api_id: str, route_key: str) -> bool:

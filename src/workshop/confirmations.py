@@ -12,16 +12,19 @@ import json
 import time
 from dataclasses import dataclass
 
-from workshop.api import remove_route
+from workshop.api import add_route, allow_api_to_invoke, forbid_api_to_invoke, remove_route
 from workshop.dashboard.load import _new_figure
+from workshop.functions import TOPIC_VARIABLE
 from workshop.resilience import OrderLoad, OrderSample
 from workshop.traffic import percentile
 
 CONFIRMATION_ROUTE = "POST /confirmations"
 CAPACITY_VARIABLE = "SEND_SECONDS"
+URL_VARIABLE = "CONFIRMATION_URL"
+NO_ANSWER = "-"  # a placed order without an X-Confirmation header
 # Orders' X-Confirmation answers that promise a confirmation: the notifier answered, or the topic took the event.
 CONFIRMED_AT_ONCE, HANDED_TO_QUEUE = "sent", "queued"
-OUTCOME_ORDER = ["sent", "queued", "failed", "not-queued", "off", "-"]
+OUTCOME_ORDER = ["sent", "queued", "failed", "not-queued", "off"]
 
 
 @dataclass(frozen=True)
@@ -35,9 +38,17 @@ class Spike:
     def placed(self) -> list[OrderSample]:
         return [s for s in self.samples if s.status == 201]
 
+    def answered(self, confirmation: str) -> list[OrderSample]:
+        """The orders placed whose X-Confirmation answer was `confirmation` (NO_ANSWER: none)."""
+        return [s for s in self.placed if (s.confirmation or NO_ANSWER) == confirmation]
+
+    def answers(self) -> list[str]:
+        """The X-Confirmation answers seen, promises of a confirmation first."""
+        return sorted({s.confirmation or NO_ANSWER for s in self.placed}, key=outcome_rank)
+
     def ids(self, confirmation: str | None = None) -> set[int]:
         """The ids of the orders placed (with this X-Confirmation answer, if one is given)."""
-        return {s.order_id for s in self.placed if confirmation is None or s.confirmation == confirmation}
+        return {s.order_id for s in (self.placed if confirmation is None else self.answered(confirmation))}
 
 
 @dataclass(frozen=True)
@@ -100,8 +111,8 @@ def confirmation_rows(runs: dict[str, tuple[Spike, list[Confirmation]]]) -> list
     rows = []
     for name, (burst, confirmed) in runs.items():
         arrived = {c.order_id: c.at for c in confirmed}
-        for outcome in sorted({s.confirmation or "-" for s in burst.placed}, key=outcome_rank):
-            mine = [s for s in burst.placed if (s.confirmation or "-") == outcome]
+        for outcome in burst.answers():
+            mine = burst.answered(outcome)
             latencies = [s.latency * 1000 for s in mine]
             # 0: confirmed before orders answered (the synchronous way)
             delays = [max(0.0, arrived[s.order_id] - (s.t + s.latency)) for s in mine if s.order_id in arrived]
@@ -122,8 +133,8 @@ def plot_confirmations(runs: dict[str, tuple[Spike, list[Confirmation]]], title:
     axes = figure.subplots(2, len(runs), squeeze=False, sharey="row", sharex=True)
     for column, (name, (burst, confirmed)) in enumerate(runs.items()):
         latency, progress = axes[0][column], axes[1][column]
-        for outcome in sorted({s.confirmation or "?" for s in burst.placed}):
-            mine = [s for s in burst.placed if (s.confirmation or "?") == outcome]
+        for outcome in burst.answers():
+            mine = burst.answered(outcome)
             latency.plot([s.t for s in mine], [s.latency * 1000 for s in mine], ".", label=f"confirmation {outcome}")
         latency.set(title=name, ylabel="placing an order (ms)")
         latency.set_ylim(bottom=0)
@@ -157,18 +168,27 @@ def limit_notifier(session, notifier_name: str, send_seconds: float, concurrency
     return concurrency / send_seconds
 
 
+def route_to_notifier(session, api_id: str, notifier_name: str, notifier_arn: str) -> str:
+    """What module 08 builds for the synchronous way: `POST /confirmations` on the API invokes the notifier."""
+    allow_api_to_invoke(session, api_id, notifier_name)
+    return add_route(session.client("apigatewayv2"), api_id, CONFIRMATION_ROUTE, IntegrationType="AWS_PROXY",
+                     IntegrationUri=notifier_arn, PayloadFormatVersion="2.0")
+
+
+def synchronous_environment(environment: dict[str, str], api_endpoint: str) -> dict[str, str]:
+    """Orders' environment calling the notifier through the API instead of publishing to the topic."""
+    calling = {name: value for name, value in environment.items() if name != TOPIC_VARIABLE}
+    return {**calling, URL_VARIABLE: f"{api_endpoint}/confirmations"}
+
+
 def restore_notifier(session, api_id: str, notifier_name: str) -> list[str]:
     """The notifier as module 06 left it: no confirmation route, no simulated sending time, no reserved
     concurrency. Returns what was changed (nothing, when it already was)."""
     lambda_client, changed = session.client("lambda"), []
     if remove_route(session, api_id, CONFIRMATION_ROUTE):
         changed.append(f"route {CONFIRMATION_ROUTE}")
-    statement = f"apigateway-{api_id}"
-    try:
-        lambda_client.remove_permission(FunctionName=notifier_name, StatementId=statement)
+    if forbid_api_to_invoke(session, api_id, notifier_name):
         changed.append("permission for the API")
-    except lambda_client.exceptions.ResourceNotFoundException:
-        pass
     if lambda_client.get_function_concurrency(FunctionName=notifier_name).get("ReservedConcurrentExecutions"):
         lambda_client.delete_function_concurrency(FunctionName=notifier_name)
         changed.append("reserved concurrency")
