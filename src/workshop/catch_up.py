@@ -5,7 +5,7 @@ same starting point. It only adds what is missing, so running it again changes n
 """
 from dataclasses import dataclass, field
 
-from workshop.api import Api, ensure_api
+from workshop.api import PROBE_PATH, Api, ensure_api
 from workshop.deploy import SERVICES, build_and_push
 from workshop.functions import Functions, ensure_functions
 from workshop.stack import Stack, ensure_stack
@@ -53,7 +53,7 @@ def catch_up(module: str, session) -> StartingPoint:
                           f"orders publishing to {start.functions.topic_arn.split(':')[-1]}")
     if API in NEEDS[module]:
         start.api = ensure_api(session, start.stack, start.functions)
-        start.done.append(f"HTTP API {session.name('api')} answering at {start.api.endpoint}")
+        start.done.append(f"HTTP API {session.name('api')} answering GET {PROBE_PATH} at {start.api.endpoint}")
     for line in start.done:
         print(f"✔ {line}")
     return start

@@ -172,10 +172,11 @@ def ensure_stack(session, orders_environment: dict | None = None) -> Stack:
         extra = {"serviceRegistries": [{"registryArn": registry}]} if service == "catalog" else {}
         if ensure_service(ecs, session, service, definition, groups[service], network, **extra):
             created.append(service)
-    if created:  # or scaled back
-        ecs.get_waiter("services_stable").wait(cluster=session.prefix, services=created, WaiterConfig=WAIT)
-        for service in created:
-            elbv2.get_waiter("target_in_service").wait(TargetGroupArn=groups[service], WaiterConfig=WAIT)
+    # Every service, not only those just made: what was there may be replacing a task. A waiter whose condition
+    # already holds returns after one call.
+    ecs.get_waiter("services_stable").wait(cluster=session.prefix, services=list(SERVICES), WaiterConfig=WAIT)
+    for service in SERVICES:
+        elbv2.get_waiter("target_in_service").wait(TargetGroupArn=groups[service], WaiterConfig=WAIT)
     return Stack(cluster=session.prefix, base_url=base_url, load_balancer_arn=balancer_arn, listener_arn=listener_arn,
                  target_groups=groups, network=network, log_group=log_group, execution_role=execution_role,
                  task_role=task_role, catalog_url=catalog_url)
