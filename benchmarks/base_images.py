@@ -4,6 +4,7 @@ import time
 import docker
 
 from benchmarks.stats import median_of
+from localcloud import engine as docker_engine
 from setup import base_images
 
 BENCH_REPOSITORY = "workshop-bench"
@@ -16,7 +17,7 @@ def timed(action) -> float:
 
 
 def run(repeats: int) -> dict:
-    client = docker.from_env()
+    client = docker_engine.client()
     rootfs_tag = f"{BENCH_REPOSITORY}/rootfs:latest"
     python_tag, registry_tag = f"{BENCH_REPOSITORY}/python:standin", f"{BENCH_REPOSITORY}/registry:standin"
     rootfs, python_layer, registry = [], [], []

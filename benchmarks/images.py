@@ -4,9 +4,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import docker
-
 from benchmarks.stats import median_of
+from localcloud import engine as docker_engine
 from workshop.paths import BUILD, SAMPLE_SERVICES
 from workshop.settings import PYTHON_BASE_IMAGE
 
@@ -24,7 +23,7 @@ def build(client, context: Path, tag: str, nocache: bool = False) -> None:
 
 
 def run(repeats: int) -> dict:
-    client = docker.from_env()
+    client = docker_engine.client()
     cold, rebuild = [], []
     try:
         with tempfile.TemporaryDirectory(prefix="bench-monolith-", dir=BUILD) as scratch:

@@ -13,10 +13,10 @@ import tempfile
 import time
 import uuid
 
-import docker
 import httpx
 
 from benchmarks.stats import median_of
+from localcloud import engine as docker_engine
 from tests.localcloud.ecr_fixtures import (IMAGE_LABEL, build_image, docker_cli, ecr_client, ecr_cloud,
                                            remove_test_images)
 
@@ -63,7 +63,7 @@ def random_layer_image(engine, tag: str) -> None:
 
 
 def run(repeats: int = 3) -> dict:
-    engine = docker.from_env()
+    engine = docker_engine.client()
     new_tag, front_mb_s, direct_mb_s, front_push, direct_push = [], [], [], [], []
     base_tags = []
     try:

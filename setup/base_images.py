@@ -21,6 +21,8 @@ from pathlib import Path
 
 import docker
 
+from localcloud import engine as docker_engine
+from localcloud.cpu import UnknownArchitecture
 from setup._console import SetupError, done, fail, step
 from setup.wheelhouse import ensure_wheelhouse, pinned_lines
 from workshop.paths import BUILD, SETUP, WHEELHOUSE
@@ -85,6 +87,20 @@ def require_debootstrap() -> None:
         raise SetupError(f"could not install debootstrap: {result.stderr.strip().splitlines()[-1:]}")
 
 
+def require_engine_cpu(client: docker.DockerClient) -> None:
+    """debootstrap builds for this machine's CPU: a stand-in for an engine with another CPU would not run there."""
+    try:
+        wanted = docker_engine.architecture(client)
+    except UnknownArchitecture as error:
+        raise SetupError(str(error)) from None
+    here = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout.strip()
+    if here != wanted.debian:
+        raise SetupError(
+            f"the Docker engine runs {wanted.debian} images but this machine is {here or 'of another architecture'}, "
+            f"so stand-ins built here would not run there: pull the official images on that engine "
+            f"(`docker pull {PYTHON_BASE_IMAGE}`, `docker pull {REGISTRY_IMAGE}`), or run the setup on its machine")
+
+
 def run_logged(command: list[str], log_name: str) -> None:
     LOGS.mkdir(parents=True, exist_ok=True)
     log = LOGS / log_name
@@ -115,6 +131,7 @@ def build_rootfs_image(client: docker.DockerClient, name: str = ROOTFS_IMAGE) ->
     """debootstrap → trim → `docker import`. Returns the seconds it took."""
     started = time.monotonic()
     require_debootstrap()
+    require_engine_cpu(client)
     BUILD.mkdir(exist_ok=True)
     check_disk(client, BUILD)
     workdir = Path(tempfile.mkdtemp(prefix="rootfs-", dir=BUILD))
@@ -249,8 +266,44 @@ def ensure_lambda_image(client: docker.DockerClient) -> None:
     done(f"{LAMBDA_PYTHON_BASE_IMAGE} built as a local stand-in")
 
 
-def ensure_base_images() -> None:
-    client = docker.from_env()
+def image_ids(client: docker.DockerClient | None, names) -> dict[str, str | None]:
+    """Each image's id, or None where the engine (or the engine itself) is absent."""
+    ids = {}
+    for name in names:
+        try:
+            ids[name] = client.images.get(name).id if client else None
+        except docker.errors.ImageNotFound:
+            ids[name] = None
+    return ids
+
+
+def images_to_copy(source_ids: dict, target_ids: dict) -> list[str]:
+    """What the source engine has and the target lacks or holds under another id (same id: same image)."""
+    return [name for name, image_id in source_ids.items() if image_id and target_ids.get(name) != image_id]
+
+
+def docker_cli(host: str | None) -> list[str]:
+    return ["docker", "-H", host] if host else ["docker"]
+
+
+def copy_images(names: list[str], target_host: str, source_host: str | None = None) -> float:
+    """`docker save | docker load` from one engine into another (shared layers travel once). Returns the seconds."""
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as save_errors:
+        save = subprocess.Popen([*docker_cli(source_host), "save", *names], stdout=subprocess.PIPE, stderr=save_errors)
+        load = subprocess.run([*docker_cli(target_host), "load", "--quiet"], stdin=save.stdout,
+                              capture_output=True, text=True)
+        save.stdout.close()
+        save.wait()
+        save_errors.seek(0)
+        errors = "\n".join(filter(None, (save_errors.read().decode(errors="replace").strip(), load.stderr.strip())))
+    if save.returncode or load.returncode:
+        raise SetupError(f"copying {', '.join(names)} into {target_host} failed: {errors[-800:]}")
+    return time.monotonic() - started
+
+
+def ensure_base_images(client: docker.DockerClient | None = None) -> None:
+    client = client or docker_engine.client()
     ensure_python_image(client, ensure_wheelhouse())
     ensure_registry_image(client)
     ensure_lambda_image(client)

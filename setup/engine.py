@@ -10,8 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-import docker
-
+from localcloud import engine as docker_engine
 from setup._console import SetupError, done, fail, step
 
 LOG_FILE = Path("/var/log/workshop/dockerd.log")
@@ -22,7 +21,7 @@ START_TIMEOUT_S = 60
 def engine_version(timeout: float = 3) -> str | None:
     """The engine's 'version (API x.y)', or None when no engine answers."""
     try:
-        client = docker.from_env(timeout=timeout)
+        client = docker_engine.client(timeout=timeout)
         info = client.version()
         client.close()
         return f"{info['Version']} (API {info['ApiVersion']})"
@@ -38,6 +37,13 @@ def how_to_get_an_engine() -> str:
         return "start Docker Desktop (WSL 2 backend) and run the workshop inside WSL, then run this again"
     if os.environ.get("DOCKER_HOST"):
         return f"DOCKER_HOST={os.environ['DOCKER_HOST']} does not answer: start that engine, or unset DOCKER_HOST"
+    try:
+        source = docker_engine.selection()
+    except docker_engine.EngineSelectionError as error:
+        return str(error)
+    if source != docker_engine.FROM_DEFAULT_SOCKET:
+        return (f"the {source} ({docker_engine.docker_host()}) does not answer: start that engine, "
+                "or select another (`docker context ls` lists them)")
     return ("install Docker Engine (https://docs.docker.com/engine/install/) and start it, or run this as root "
             "on Debian/Ubuntu so the workshop can install and start one itself")
 
@@ -45,6 +51,11 @@ def how_to_get_an_engine() -> str:
 def can_start_own_engine() -> bool:
     """Only where we know how: a Debian-family Linux, as root, with no other engine configured."""
     if platform.system() != "Linux" or os.geteuid() != 0 or os.environ.get("DOCKER_HOST"):
+        return False
+    try:
+        if docker_engine.selection() != docker_engine.FROM_DEFAULT_SOCKET:
+            return False  # a docker context names another engine: starting ours would not make that one answer
+    except docker_engine.EngineSelectionError:
         return False
     os_release = Path("/etc/os-release")
     text = os_release.read_text() if os_release.exists() else ""

@@ -43,10 +43,13 @@ def pinned_lines(paths) -> list[str]:
 
 def cpu_of_engine() -> str:
     """The engine's CPU as wheel tags name it (x86_64, aarch64)."""
-    import docker
+    from localcloud import engine
+    from localcloud.cpu import UnknownArchitecture
 
-    machine = docker.from_env().info().get("Architecture", "x86_64")
-    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+    try:
+        return engine.architecture().wheel
+    except UnknownArchitecture as error:
+        raise SetupError(str(error)) from None
 
 
 def fingerprint(requirements: list[str], cpu: str) -> str:

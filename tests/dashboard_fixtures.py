@@ -8,9 +8,9 @@ import uuid
 
 import boto3
 import botocore.config
-import docker
 
 import localcloud
+from localcloud import engine as docker_engine
 from localcloud.config import Config
 from localcloud.ecs import EcsPlane
 from localcloud.elbv2 import Elbv2Plane
@@ -115,7 +115,7 @@ class Shop:
 @contextlib.contextmanager
 def shop_cloud(name: str = "dash"):
     """A cloud of its own with the service running and steady; the cloud, its state and the image gone after."""
-    engine = docker.from_env()
+    engine = docker_engine.client()
     build_image(engine)
     try:
         with localcloud.running(Config(port=0, instance=f"t-{name}-{uuid.uuid4().hex[:8]}"),

@@ -10,6 +10,7 @@ import pytest
 from workshop.api import ensure_api
 from workshop.catch_up import catch_up
 from workshop.confirmations import CONFIRMATION_ROUTE, restore_notifier, route_to_notifier, synchronous_environment
+from workshop.deploy import engine_cpu
 from workshop.functions import TOPIC_VARIABLE, ensure_functions, orders_environment, remove_functions
 from workshop.resilience import roll, with_environment
 from workshop.stack import register_task_definition
@@ -60,7 +61,9 @@ def test_both_functions_are_active_and_the_mapping_feeds_the_notifier_from_the_q
     lambda_client = session.client("lambda")
     for name in (functions.recommendations_name, functions.notifier_name):
         assert lambda_client.get_function(FunctionName=name)["Configuration"]["State"] == "Active"
-    assert lambda_client.get_function(FunctionName=functions.notifier_name)["Configuration"]["PackageType"] == "Image"
+    notifier = lambda_client.get_function(FunctionName=functions.notifier_name)["Configuration"]
+    assert notifier["PackageType"] == "Image"
+    assert notifier["Architectures"] == [engine_cpu().aws_lambda]  # the CPU its image was built for
     mapping = lambda_client.get_event_source_mapping(UUID=functions.mapping_uuid)
     assert (mapping["EventSourceArn"], mapping["FunctionArn"], mapping["State"]) == (
         functions.queue_arn, functions.notifier_arn, "Enabled")

@@ -1,7 +1,10 @@
 """The base images behave like the official ones for what learner Dockerfiles use, and stand-ins say so."""
-import docker
+import subprocess
+
 import pytest
 
+from localcloud import engine as docker_engine
+from localcloud.cpu import ARM64, X86_64
 from setup import base_images, wheelhouse
 from workshop.settings import PYTHON_BASE_IMAGE, REGISTRY_IMAGE, STANDIN_LABEL
 
@@ -10,7 +13,7 @@ pytestmark = pytest.mark.docker
 
 @pytest.fixture(scope="module")
 def client():
-    return docker.from_env()
+    return docker_engine.client()
 
 
 def run(client, image, command, user=None):
@@ -82,3 +85,24 @@ def test_too_little_disk_stops_before_building(monkeypatch, client, tmp_path):
     monkeypatch.setattr(base_images.shutil, "disk_usage", lambda path: Usage)
     with pytest.raises(base_images.SetupError, match="only 0.5 GB free .* needs 2 GB"):
         base_images.check_disk(client, tmp_path)
+
+
+def machine_is(monkeypatch, debian_architecture: str) -> None:
+    """What `dpkg --print-architecture` (debootstrap's default) says on this machine."""
+    answer = subprocess.CompletedProcess(["dpkg"], 0, f"{debian_architecture}\n", "")
+    monkeypatch.setattr(base_images.subprocess, "run", lambda *args, **kwargs: answer)
+
+
+def test_a_stand_in_is_not_built_for_an_engine_of_another_cpu(monkeypatch, client):
+    monkeypatch.setattr(base_images.docker_engine, "architecture", lambda engine=None: ARM64)
+    machine_is(monkeypatch, "amd64")
+    monkeypatch.setattr(base_images, "require_debootstrap", lambda: None)
+    monkeypatch.setattr(base_images, "run_logged", lambda *a: pytest.fail("must not debootstrap for another CPU"))
+    with pytest.raises(base_images.SetupError, match="runs arm64 images but this machine is amd64.*docker pull"):
+        base_images.build_rootfs_image(client)
+
+
+def test_a_stand_in_for_an_engine_of_this_machines_cpu_is_allowed(monkeypatch, client):
+    monkeypatch.setattr(base_images.docker_engine, "architecture", lambda engine=None: X86_64)
+    machine_is(monkeypatch, "amd64")
+    base_images.require_engine_cpu(client)

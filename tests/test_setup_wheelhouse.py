@@ -1,4 +1,8 @@
-"""setup.wheelhouse gathers every sample service's pins and knows when it is stale."""
+"""setup.wheelhouse gathers every sample service's pins, for the engine's CPU, and knows when it is stale."""
+import pytest
+
+from localcloud import engine
+from localcloud.cpu import ARM64, UnknownArchitecture
 from setup import wheelhouse
 
 
@@ -20,3 +24,17 @@ def test_the_fingerprint_changes_with_requirements_and_cpu():
 def test_the_sample_services_pin_every_requirement():
     for line in wheelhouse.requirement_lines():
         assert "==" in line, f"{line!r}: pin it, so the offline wheelhouse and the image agree"
+
+
+def test_the_wheels_are_for_the_engines_cpu(monkeypatch):
+    monkeypatch.setattr(engine, "architecture", lambda engine=None: ARM64)
+    assert wheelhouse.cpu_of_engine() == "aarch64"
+
+
+def test_an_engine_of_an_unsupported_cpu_stops_the_setup_with_the_reason(monkeypatch):
+    def unsupported(engine=None):
+        raise UnknownArchitecture("the CPU architecture 'armv7l' is not one the workshop supports")
+
+    monkeypatch.setattr(engine, "architecture", unsupported)
+    with pytest.raises(wheelhouse.SetupError, match="'armv7l' is not one the workshop supports"):
+        wheelhouse.cpu_of_engine()

@@ -164,9 +164,7 @@ def status_command(config: Config, as_json: bool) -> int:
 
 
 def down(config: Config) -> int:
-    import docker
-
-    from localcloud import docker_resources
+    from localcloud import docker_resources, engine
 
     pid = running_pid(config)
     if pid:
@@ -175,7 +173,7 @@ def down(config: Config) -> int:
         while running_pid(config) and time.monotonic() < deadline:
             time.sleep(0.1)
     config.pid_file.unlink(missing_ok=True)
-    removed = docker_resources.remove_everything(docker.from_env(), config.instance)
+    removed = docker_resources.remove_everything(engine.client(), config.instance)
     print("local cloud down" + (f" (removed {removed})" if any(removed.values()) else ""))
     return 0
 

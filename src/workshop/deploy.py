@@ -5,16 +5,17 @@ Module 04 shows every step once for one service; `build_and_push` is the same st
 """
 import base64
 
-from workshop.docker_client import get_client
+from localcloud import engine
+from localcloud.cpu import SUPPORTED, Cpu, UnknownArchitecture
+from workshop.docker_client import WorkshopError, get_client
 from workshop.images import BuildDisplay, build_image
 from workshop.paths import SAMPLE_SERVICES
 from workshop.push import PushResult, QuietPushDisplay, push_image
 
 SERVICES = ("monolith", "users", "catalog", "orders")
 IMAGE_TAG = "1.0"
-# ECS's runtimePlatform names for the engine's CPU, and the matching `docker build --platform`.
-ARCHITECTURES = {"x86_64": "X86_64", "amd64": "X86_64", "aarch64": "ARM64", "arm64": "ARM64"}
-PLATFORMS = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
+# The `docker build --platform` for each ECS cpuArchitecture: notebooks build for PLATFORMS[cpu_architecture()].
+PLATFORMS = {cpu.ecs: cpu.platform for cpu in SUPPORTED}
 
 
 def service_dir(service: str):
@@ -29,10 +30,18 @@ def local_tag(service: str, tag: str = IMAGE_TAG) -> str:
     return f"workshop/{service}:{tag}"
 
 
+def engine_cpu(client=None) -> Cpu:
+    """The CPU of the engine that builds, by every name: images are built for it, and task definitions and
+    functions declare it, so Fargate and Lambda run what was built."""
+    try:
+        return engine.architecture(client or get_client())
+    except UnknownArchitecture as error:
+        raise WorkshopError(str(error)) from None
+
+
 def cpu_architecture(client=None) -> str:
-    """The CPU of the engine that builds: task definitions declare it, so Fargate runs what was built."""
-    machine = (client or get_client()).info().get("Architecture", "x86_64")
-    return ARCHITECTURES.get(machine, "X86_64")
+    """The engine's CPU as ECS's runtimePlatform names it (X86_64, ARM64)."""
+    return engine_cpu(client).ecs
 
 
 def ecr_login(ecr, client=None) -> dict:
@@ -71,7 +80,7 @@ def build_and_push(session, service: str, tag: str = IMAGE_TAG, *, path=None, qu
     if existing:
         return existing
     build = build_image(path or service_dir(service), local_tag(service, tag),
-                        platform=PLATFORMS[cpu_architecture(client)],
+                        platform=engine_cpu(client).platform,
                         display=BuildDisplay() if quiet else None)
     build.image.tag(repository["repositoryUri"], tag)
     return push_image(client, repository["repositoryUri"], tag, ecr_login(ecr, client),

@@ -1,9 +1,12 @@
 """The one way notebooks, checks and tests reach the Docker engine.
 
+The engine is the one the docker CLI uses (DOCKER_HOST, else its current context: see `localcloud.engine`).
 `get_client()` negotiates the API version with the engine (`version="auto"`), so an SDK newer than the engine
 still works, and it says what to do when no engine answers instead of showing a socket traceback.
 """
 import docker
+
+from localcloud import engine
 
 ENGINE_HELP = ("start one: on Linux run `make lab` (it starts an engine when none answers), on macOS or Windows "
                "start Docker Desktop (or `colima start`), then re-run this cell")
@@ -33,8 +36,10 @@ def get_client(timeout: int = 120) -> docker.DockerClient:
         except Exception:
             _client = None
     try:
-        client = docker.from_env(version="auto", timeout=timeout)
+        client = engine.client(timeout=timeout)
         client.ping()
+    except engine.EngineSelectionError as error:
+        raise EngineUnavailable(str(error)) from None  # it already says which setting to fix
     except docker.errors.DockerException as error:
         reason = str(error).splitlines()[0][:160]
         raise EngineUnavailable(f"no Docker engine answers ({reason}): {ENGINE_HELP}") from None

@@ -14,7 +14,7 @@ import time
 import zipfile
 from dataclasses import dataclass
 
-from workshop.deploy import build_and_push, ensure_repository
+from workshop.deploy import build_and_push, engine_cpu, ensure_repository
 from workshop.paths import SAMPLE_SERVICES
 from workshop.stack import SERVICE_PORT, Stack, container_definition, ensure_role, register_task_definition
 
@@ -197,8 +197,10 @@ def ensure_functions(session, stack: Stack) -> Functions:
     build_and_push(session, "notifier", NOTIFIER_TAG, path=FUNCTIONS_DIR / "notifier", quiet=True)
     image_uri = f"{ensure_repository(ecr, session, 'notifier')['repositoryUri']}:{NOTIFIER_TAG}"
     notifier = session.name("notifier")
+    # Built for the engine's CPU: Lambda must run it on that CPU (its default, x86_64, fails an arm64 image).
     notifier_arn = ensure_function(lambda_client, notifier, PackageType="Image", Code={"ImageUri": image_uri},
-                                   Role=role_arn, Timeout=FUNCTION_TIMEOUT, MemorySize=128, Tags=session.tag_map)
+                                   Architectures=[engine_cpu().aws_lambda], Role=role_arn,
+                                   Timeout=FUNCTION_TIMEOUT, MemorySize=128, Tags=session.tag_map)
     topic_arn, queue_url, queue_arn = ensure_topic_and_queue(sns, sqs, session)
     mapping = ensure_mapping(lambda_client, queue_arn, notifier)
     orders_definition = publish_orders_to(ecs, session.client("elbv2"), iam, session, stack, topic_arn)

@@ -91,6 +91,7 @@ def connect(mode: str = "local", prefix: str | None = None) -> Session:
 
 def ensure_local_cloud() -> dict[str, str]:
     """The client settings of the local cloud; starts it in the background if none answers."""
+    from localcloud import engine
     from localcloud.cli import fetch_status, part_state
     from localcloud.config import Config
 
@@ -99,8 +100,9 @@ def ensure_local_cloud() -> dict[str, str]:
     status = fetch_status(config, timeout=STATUS_TIMEOUT_S)
     # A part still loading is fine: a call that needs it waits until it is ready.
     if not status or not all(part_state(part) in ("ready", "loading") for part in status["parts"].values()):
+        # The cloud runs its containers on the engine just checked, whatever the docker CLI's context says later.
         result = subprocess.run([sys.executable, "-m", "localcloud", "up", "--detach"], capture_output=True,
-                                text=True, timeout=LOCAL_UP_TIMEOUT_S)
+                                text=True, timeout=LOCAL_UP_TIMEOUT_S, env={**os.environ, **engine.environment()})
         if result.returncode != 0:
             raise ModeError("the local cloud did not start:\n" + (result.stderr or result.stdout).strip()
                             + "\nFix what it says, then re-run this cell (`localcloud status` shows each part).")

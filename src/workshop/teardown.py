@@ -7,8 +7,7 @@ to start clean; `teardown(session)` (module 09, `python -m workshop teardown`) r
 import time
 from dataclasses import dataclass, field
 
-import docker
-
+from workshop.docker_client import get_client
 from workshop.session import local_instance
 from workshop.settings import WORKSHOP_LABEL
 
@@ -226,7 +225,7 @@ MODULE_CONTAINER_PREFIXES = ("workshop-monolith", "workshop-0", "workshop-exerci
 
 def remove_local_containers() -> list[str]:
     """The containers and networks modules 01–03 started on the Docker engine (images stay: they are the cache)."""
-    client = docker.from_env()
+    client = get_client()
     removed = []
     for container in client.containers.list(all=True, filters={"label": f"{WORKSHOP_LABEL}=true"}):
         if container.name.startswith(MODULE_CONTAINER_PREFIXES):
@@ -247,7 +246,7 @@ def workload_containers(session) -> list[str]:
     """In local mode, the containers that still run ECS tasks or Lambda functions (on AWS there are none to see)."""
     if session.mode != "local":
         return []
-    containers = docker.from_env().containers.list(all=True, filters={"label": f"localcloud.managed={local_instance()}"})
+    containers = get_client().containers.list(all=True, filters={"label": f"localcloud.managed={local_instance()}"})
     return sorted(c.name for c in containers if c.labels.get("localcloud.part") in WORKLOAD_PARTS)
 
 

@@ -243,9 +243,9 @@ class ContainerSweep:
 @pytest.fixture
 def container_sweep():
     """Request it before the lab, so that it runs after the kernel is shut down and the server stopped."""
-    import docker
+    from localcloud import engine as docker_engine
 
-    client = docker.from_env()
+    client = docker_engine.client()
     try:
         existing = client.containers.list(all=True, filters={"label": WORKSHOP_LABEL})
         sweep = ContainerSweep(client, {container.id for container in existing})

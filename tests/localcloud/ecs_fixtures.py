@@ -13,6 +13,7 @@ import httpx
 import docker
 
 import localcloud
+from localcloud import engine as docker_engine
 from localcloud.config import Config
 from localcloud.ecs import EcsPlane
 
@@ -68,7 +69,7 @@ def remove_image(engine: docker.DockerClient) -> None:
 @contextlib.contextmanager
 def ecs_cloud(part: str, other_planes: tuple = ()):
     """A cloud with the ECS plane (and `other_planes`), the web image built; state and image gone afterwards."""
-    engine = docker.from_env()
+    engine = docker_engine.client()
     build_image(engine)
     try:
         with localcloud.running(Config(port=0, instance=f"t-{part}-{uuid.uuid4().hex[:8]}"),

@@ -11,9 +11,9 @@ import zipfile
 from pathlib import Path
 
 import boto3
-import docker
 
 import localcloud
+from localcloud import engine as docker_engine
 from localcloud.awslambda import LambdaPlane
 from localcloud.awslambda.container_spec import PART
 from localcloud.config import MANAGED_LABEL, PART_LABEL, Config
@@ -110,7 +110,7 @@ def function_containers(cloud, name: str | None = None) -> list[str]:
     labels = [f"{MANAGED_LABEL}={cloud.config.instance}", f"{PART_LABEL}={PART}"]
     if name:
         labels.append(f"localcloud.lambda.function={name}")
-    return [summary["Id"] for summary in docker.from_env().api.containers(all=True, filters={"label": labels})]
+    return [summary["Id"] for summary in docker_engine.client().api.containers(all=True, filters={"label": labels})]
 
 
 def wait_for(condition, timeout: float = 20.0, interval: float = 0.1, message: str = "condition"):

@@ -12,6 +12,7 @@ import pytest
 
 import localcloud
 from localcloud import docker_resources
+from localcloud import engine as docker_engine
 from localcloud.config import Config
 
 pytestmark = pytest.mark.docker
@@ -28,7 +29,7 @@ def ecr_client(cloud):
 
 def test_running_serves_the_aws_api_on_loopback_and_removes_everything_after():
     instance = instance_name()
-    engine = docker.from_env()
+    engine = docker_engine.client()
     with localcloud.running(Config(port=0, instance=instance), data_planes=[]) as cloud:
         assert cloud.config.endpoint_url.startswith("http://127.0.0.1:")
         repository = ecr_client(cloud).create_repository(repositoryName="lifecycle")["repository"]
@@ -39,7 +40,7 @@ def test_running_serves_the_aws_api_on_loopback_and_removes_everything_after():
 
 def test_orphans_of_an_earlier_run_are_removed_at_start():
     instance = instance_name()
-    engine = docker.from_env()
+    engine = docker_engine.client()
     orphan = engine.containers.create("python:3.13-slim", ["sleep", "60"],
                                       labels=docker_resources.labels(instance, "orphan"))
     with localcloud.running(Config(port=0, instance=instance), data_planes=[]):
@@ -84,7 +85,7 @@ def test_cli_up_detach_status_down(cli_env):
     assert run_cli("down", env=cli_env).returncode == 0
     assert run_cli("status", env=cli_env).returncode == 1
     assert run_cli("down", env=cli_env).returncode == 0  # idempotent
-    leftovers = docker_resources.leftovers(docker.from_env(), cli_env["LOCALCLOUD_INSTANCE"])
+    leftovers = docker_resources.leftovers(docker_engine.client(), cli_env["LOCALCLOUD_INSTANCE"])
     assert leftovers == {"containers": [], "networks": [], "volumes": []}
 
 

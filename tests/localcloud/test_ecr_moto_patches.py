@@ -3,10 +3,10 @@ import base64
 import hashlib
 from datetime import datetime, timezone
 
-import docker
 import httpx
 import pytest
 
+from localcloud import engine as docker_engine
 from tests.localcloud.ecr_fixtures import build_image, ecr_client, ecr_cloud, registry_get, remove_test_images, unique
 
 pytestmark = pytest.mark.docker
@@ -16,12 +16,12 @@ pytestmark = pytest.mark.docker
 def cloud():
     with ecr_cloud() as running_cloud:
         yield running_cloud
-    remove_test_images(docker.from_env())
+    remove_test_images(docker_engine.client())
 
 
 @pytest.fixture(scope="module")
 def engine():
-    return docker.from_env()
+    return docker_engine.client()
 
 
 def sdk_push(cloud, engine, name: str, tag: str) -> str:

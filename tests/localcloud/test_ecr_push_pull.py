@@ -1,10 +1,10 @@
 """Pushing to and pulling from ECR with the docker CLI and SDK, as a learner does, and what ECR then lists."""
 import json
 
-import docker
 import httpx
 import pytest
 
+from localcloud import engine as docker_engine
 from tests.localcloud.ecr_fixtures import (aws_cli, build_image, docker_cli, ecr_client, ecr_cloud, login_password,
                                            pushed_digest, registry_get, remove_test_images, unique)
 
@@ -15,12 +15,12 @@ pytestmark = pytest.mark.docker
 def cloud():
     with ecr_cloud() as running_cloud:
         yield running_cloud
-    remove_test_images(docker.from_env())
+    remove_test_images(docker_engine.client())
 
 
 @pytest.fixture(scope="module")
 def engine():
-    return docker.from_env()
+    return docker_engine.client()
 
 
 @pytest.fixture

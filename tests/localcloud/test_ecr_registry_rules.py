@@ -2,10 +2,10 @@
 import json
 import time
 
-import docker
 import pytest
 from botocore.exceptions import ClientError
 
+from localcloud import engine as docker_engine
 from localcloud.ecr.registry_container import container_name
 from tests.localcloud.ecr_fixtures import (build_image, docker_cli, ecr_client, ecr_cloud, login_password,
                                            pushed_digest, registry_get, remove_test_images, unique)
@@ -17,12 +17,12 @@ pytestmark = pytest.mark.docker
 def cloud():
     with ecr_cloud() as running_cloud:
         yield running_cloud
-    remove_test_images(docker.from_env())
+    remove_test_images(docker_engine.client())
 
 
 @pytest.fixture(scope="module")
 def engine():
-    return docker.from_env()
+    return docker_engine.client()
 
 
 @pytest.fixture(scope="module")

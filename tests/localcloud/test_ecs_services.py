@@ -6,6 +6,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from localcloud import engine as docker_engine
 from tests.localcloud.ecs_fixtures import (IMAGE, PORT, awsvpc, client, default_subnet, describe_task, ecs_cloud, fast,
                                            get_when_serving, host_port, register_fargate, wait_for, web_container)
 
@@ -162,7 +163,7 @@ def test_deleting_a_service_stops_its_tasks(ecs, subnet):
     ecs.delete_service(cluster=CLUSTER, service="short-lived", force=True)
     wait_for(lambda: describe_service(ecs, "short-lived")["status"] == "INACTIVE", message="an INACTIVE service")
     with pytest.raises(docker.errors.NotFound):
-        docker.from_env().containers.get(runtime_id)
+        docker_engine.client().containers.get(runtime_id)
 
 
 def test_a_service_registered_in_cloud_map_answers_to_its_dns_name_on_the_network(cloud, ecs, subnet):
@@ -178,7 +179,7 @@ def test_a_service_registered_in_cloud_map_answers_to_its_dns_name_on_the_networ
     task = service_tasks(ecs, "discovered")[0]
     address = task["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
     lookup = "import socket; print(socket.gethostbyname('web.shop.local'))"
-    other = docker.from_env().containers.run(IMAGE, ["python", "-c", lookup], network=cloud.network.name,
+    other = docker_engine.client().containers.run(IMAGE, ["python", "-c", lookup], network=cloud.network.name,
                                              remove=True, labels=cloud.labels("test"))
     assert other.decode().strip() == address
     ecs.delete_service(cluster=CLUSTER, service="discovered", force=True)

@@ -3,6 +3,7 @@ import docker
 import pytest
 from botocore.exceptions import ClientError
 
+from localcloud import engine as docker_engine
 from tests.localcloud.ecs_fixtures import (IMAGE, PORT, awsvpc, client, default_subnet, describe_task, ecs_cloud, fast,
                                            get_when_serving, host_port, register_fargate, wait_for, web_container)
 
@@ -50,7 +51,7 @@ def test_run_task_serves_http_on_its_published_port_and_logs_to_cloudwatch(cloud
     details = {d["name"]: d["value"] for d in task["attachments"][0]["details"]}
     assert details["privateIPv4Address"] == private_ip
     assert cloud.addresses.resolve(private_ip, PORT) == ("127.0.0.1", host_port(task))
-    container = docker.from_env().containers.get(task["containers"][0]["runtimeId"])
+    container = docker_engine.client().containers.get(task["containers"][0]["runtimeId"])
     assert container.attrs["NetworkSettings"]["Networks"][cloud.config.network]["IPAddress"] == private_ip
     assert container.labels["localcloud.ecs.task-arn"] == task_arn
 
@@ -75,7 +76,7 @@ def test_stop_task_stops_the_containers_as_user_initiated(cloud, ecs, subnet):
     assert (task["stopCode"], task["stoppedReason"]) == ("UserInitiated", "done with it")
     assert task["containers"][0]["lastStatus"] == "STOPPED"
     with pytest.raises(docker.errors.NotFound):
-        docker.from_env().containers.get(runtime_id)
+        docker_engine.client().containers.get(runtime_id)
     private_ip = task["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
     assert cloud.addresses.resolve(private_ip, PORT) == (private_ip, PORT)  # withdrawn
 
@@ -127,7 +128,7 @@ def test_cpu_and_memory_become_container_limits(ecs, subnet):
     task_arn = run(ecs, subnet, register_fargate(ecs, "limits", [web_container(memoryReservation=64)],
                                                  cpu="512", memory="1024"))
     fast("tasks_running", ecs)(cluster=CLUSTER, tasks=[task_arn])
-    host_config = docker.from_env().containers.get(
+    host_config = docker_engine.client().containers.get(
         describe_task(ecs, CLUSTER, task_arn)["containers"][0]["runtimeId"]).attrs["HostConfig"]
     assert host_config["Memory"] == 1024 * 2**20
     assert host_config["MemoryReservation"] == 64 * 2**20
@@ -170,6 +171,7 @@ def test_a_family_long_enough_to_overflow_a_host_name_still_runs(ecs, subnet):
     family = "a-learner-prefix-long-enough-to-overflow-a-host-name-monolith"
     task_arn = run(ecs, subnet, register_fargate(ecs, family, [web_container("monolith")]))
     fast("tasks_running", ecs)(cluster=CLUSTER, tasks=[task_arn])
-    container = docker.from_env().containers.get(describe_task(ecs, CLUSTER, task_arn)["containers"][0]["runtimeId"])
+    runtime_id = describe_task(ecs, CLUSTER, task_arn)["containers"][0]["runtimeId"]
+    container = docker_engine.client().containers.get(runtime_id)
     assert container.attrs["Config"]["Hostname"].endswith(task_arn.rsplit("/", 1)[-1][:12])
     ecs.stop_task(cluster=CLUSTER, task=task_arn)

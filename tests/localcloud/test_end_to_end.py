@@ -9,11 +9,11 @@ import uuid
 from pathlib import Path
 
 import boto3
-import docker
 import httpx
 import pytest
 
 import localcloud
+from localcloud import engine as docker_engine
 from localcloud.config import Config
 from tests.localcloud.ecs_fixtures import IMAGE, PORT, build_image, remove_image
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.docker
 
 @pytest.fixture(scope="module")
 def cloud():
-    engine = docker.from_env()
+    engine = docker_engine.client()
     build_image(engine)
     try:
         with localcloud.running(Config(port=0, instance=f"t-e2e-{uuid.uuid4().hex[:8]}")) as running:
@@ -38,7 +38,7 @@ def aws(cloud, service):
 
 def push(cloud, repository_name: str) -> tuple[str, str]:
     """Push the test image as a learner does: token → docker login → tag → push. Returns (image URI, digest)."""
-    ecr, engine = aws(cloud, "ecr"), docker.from_env()
+    ecr, engine = aws(cloud, "ecr"), docker_engine.client()
     uri = ecr.create_repository(repositoryName=repository_name)["repository"]["repositoryUri"]
     token = ecr.get_authorization_token()["authorizationData"][0]
     username, password = base64.b64decode(token["authorizationToken"]).decode().split(":", 1)

@@ -1,7 +1,7 @@
 """The Lambda base image learners start FROM behaves like the official one; its runtime client comes pinned."""
-import docker
 import pytest
 
+from localcloud import engine as docker_engine
 from setup.wheelhouse import wheelhouse_requirements
 from workshop.settings import LAMBDA_PYTHON_BASE_IMAGE, STANDIN_LABEL
 
@@ -13,7 +13,7 @@ def test_the_wheelhouse_carries_the_pinned_runtime_interface_client():
 
 @pytest.mark.docker
 def test_the_base_image_has_the_official_layout():
-    config = docker.from_env().images.get(LAMBDA_PYTHON_BASE_IMAGE).attrs["Config"]
+    config = docker_engine.client().images.get(LAMBDA_PYTHON_BASE_IMAGE).attrs["Config"]
     assert "LAMBDA_TASK_ROOT=/var/task" in config["Env"]
     assert config["WorkingDir"] == "/var/task"
     if STANDIN_LABEL in (config.get("Labels") or {}):
@@ -22,7 +22,7 @@ def test_the_base_image_has_the_official_layout():
 
 @pytest.mark.docker
 def test_the_base_image_says_what_to_do_when_run_without_the_local_cloud():
-    engine = docker.from_env()
+    engine = docker_engine.client()
     if STANDIN_LABEL not in (engine.images.get(LAMBDA_PYTHON_BASE_IMAGE).labels or {}):
         pytest.skip("the official image runs its emulator instead")
     container = engine.containers.run(LAMBDA_PYTHON_BASE_IMAGE, ["app.handler"], detach=True)
