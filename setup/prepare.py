@@ -9,6 +9,7 @@ from setup._console import SetupError, fail
 from setup.base_images import ensure_base_images
 from setup.engine import ensure_engine
 from setup.kernel import ensure_kernel, ensure_quiet_lab
+from setup.localhost_names import ensure_localhost_names
 
 
 def main() -> int:
@@ -16,6 +17,7 @@ def main() -> int:
     try:
         ensure_engine()
         ensure_base_images()
+        ensure_localhost_names()
         ensure_kernel()
         ensure_quiet_lab()
     except SetupError as error:

@@ -1,6 +1,8 @@
 """An embedded local AWS: moto as the control plane, data planes on a real Docker engine."""
 import importlib
 
+import localcloud.loopback_names  # noqa: F401  (the cloud's `*.localhost` names resolve to 127.0.0.1 here)
+
 __all__ = ["Config", "LocalCloud", "running"]
 
 # Resolved on first use: `python -m localcloud status` must not pay for importing moto and docker.

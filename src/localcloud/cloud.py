@@ -1,4 +1,5 @@
 """One local cloud: moto as the control plane, data planes on a real Docker engine, started and stopped together."""
+import asyncio
 import contextlib
 import dataclasses
 import threading
@@ -9,10 +10,11 @@ from moto.backends import get_backend
 from moto.moto_api._internal.models import moto_api_backend
 
 from localcloud import docker_resources
-from localcloud.config import Config
+from localcloud.config import EDGE_ALIASES, Config
 from localcloud.control_plane import ControlPlane
 from localcloud.data_plane import DataPlane
-from localcloud.endpoint_relay import EndpointRelay
+from localcloud.edge import Edge
+from localcloud.loopback_names import is_loopback_name
 from localcloud.plane_loader import Loading, PlaneLoader, PlaneSpec
 
 # The data planes, in start order (a later one may use an earlier one through `cloud.part(name)`), each with the
@@ -64,7 +66,7 @@ class LocalCloud:
         self.docker: docker.DockerClient | None = None
         self.network = None
         self._control_plane: ControlPlane | None = None
-        self._relay: EndpointRelay | None = None
+        self.edge: Edge | None = None
         self.started_at: float | None = None
 
     # --- what data planes use -------------------------------------------------------------------------------------
@@ -87,17 +89,31 @@ class LocalCloud:
     @property
     def container_endpoint_url(self) -> str:
         """The AWS endpoint as containers on the cloud's network reach it (the control plane binds loopback only)."""
-        return self._relay.url
+        return self.config.container_endpoint_url
 
-    @property
-    def gateway_ip(self) -> str:
-        """The host's address on the cloud's network: where containers reach servers of the local cloud."""
-        return self.network.attrs["IPAM"]["Config"][0]["Gateway"]
+    def expose(self, port: int) -> None:
+        """A server of the cloud listening on 127.0.0.1:`port` is reached from containers at the cloud's names too."""
+        self.edge.expose(port)
+
+    def withdraw(self, port: int) -> None:
+        if self.edge is not None:
+            self.edge.withdraw(port)
+
+    async def connect(self, address: tuple[str, int], ssl=None):
+        """Open a connection as this host can: to its own servers directly, to anything in the cloud network (a
+        container's address or name) through the edge — never to a container address itself."""
+        host, port = address
+        if host in ("127.0.0.1", "localhost") or is_loopback_name(host):
+            return await asyncio.open_connection(host, port, ssl=ssl)
+        if self.edge is None:
+            raise ConnectionRefusedError(f"{host}:{port}: the local cloud's network is not ready")
+        return await self.edge.dial(host, port, ssl)
 
     # --- lifecycle ------------------------------------------------------------------------------------------------
     def start(self, wait: bool = True) -> "LocalCloud":
         """Serve the AWS API, then start the data planes; with `wait`, return once all have started."""
-        self.docker = docker.from_env()
+        from localcloud import engine  # the engine the docker CLI uses: DOCKER_HOST, else its current context
+        self.docker = engine.client()
         self.docker.ping()  # no engine: fail now, not in the background
         self._control_plane = ControlPlane(self.config.host, self.config.port, self._routes(),
                                            hold=lambda backend: self._loader.hold(backend, HOLD_LIMIT_S))
@@ -111,11 +127,12 @@ class LocalCloud:
         return self
 
     def _prepare_engine(self) -> None:
-        """What the data planes need first: no orphans of an earlier run, the cloud's network, the relay into it."""
+        """What the data planes need first: no orphans of an earlier run, the cloud's network, the edge on it."""
         docker_resources.remove_everything(self.docker, self.config.instance)  # an earlier run that did not stop cleanly
         self.network = docker_resources.ensure_network(self.docker, self.config.network, self.config.instance)
-        self.network.reload()
-        self._relay = EndpointRelay(self.gateway_ip, ("127.0.0.1", self.config.port)).start()
+        self.edge = Edge(self.docker, self.config.network, EDGE_ALIASES, self.labels("edge"),
+                         self.config.registry_port).start()
+        self.edge.expose(self.config.port)  # the AWS API, for tasks and functions
 
     def wait_until_loaded(self, timeout: float | None = None) -> bool:
         """True once every data plane has started or one has failed (its part's status says why)."""
@@ -127,9 +144,9 @@ class LocalCloud:
             with contextlib.suppress(Exception):
                 plane.stop()
         started.clear()
-        if self._relay:
-            self._relay.close()
-            self._relay = None
+        if self.edge:
+            self.edge.close()
+            self.edge = None
         if self._control_plane:
             self._control_plane.stop()
             self._control_plane = None
@@ -148,6 +165,7 @@ class LocalCloud:
         return {"endpoint": self.config.endpoint_url, "region": self.config.region,
                 "account_id": self.config.account_id, "started_at": self.started_at,
                 "parts": {"control-plane": {"ready": True, "endpoint": self.config.endpoint_url},
+                          **({"edge": self.edge.status()} if self.edge else {}),
                           **self._loader.status()}}
 
     def _routes(self):

@@ -11,6 +11,15 @@ MOTO_DEFAULT_ACCOUNT_ID = "123456789012"
 MANAGED_LABEL = "localcloud.managed"
 PART_LABEL = "localcloud.part"
 
+# The names under which the host and the containers reach the cloud's servers, each with the server's own port.
+# Under `.localhost`: the host resolves them to 127.0.0.1 (RFC 6761; `localcloud.loopback_names`), and on the cloud
+# network they are the edge container's aliases (`localcloud.edge`).
+CLOUD_HOST = "localcloud.localhost"  # the AWS API, and the Lambda Runtime API of each function environment
+LOAD_BALANCER_HOST = "elb.localhost"  # every load balancer's DNSName
+API_HOST = "execute-api.localhost"  # every API Gateway API's endpoint
+EDGE_ALIASES = [CLOUD_HOST, LOAD_BALANCER_HOST, API_HOST]
+DEFAULT_REGISTRY_PORT = 4510
+
 
 def _default_state_dir() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
@@ -25,11 +34,19 @@ class Config:
     account_id: str = MOTO_DEFAULT_ACCOUNT_ID
     # Names this cloud among others on one engine (tests run their own); its label value and network name.
     instance: str = field(default_factory=lambda: os.environ.get("LOCALCLOUD_INSTANCE", "default"))
+    # Where the registry that every repositoryUri names is published on 127.0.0.1 (0: any free port).
+    registry_port: int = field(
+        default_factory=lambda: int(os.environ.get("LOCALCLOUD_REGISTRY_PORT", DEFAULT_REGISTRY_PORT)))
     state_dir: Path = field(default_factory=_default_state_dir)
 
     @property
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def container_endpoint_url(self) -> str:
+        """The AWS endpoint as containers on the cloud's network reach it: the edge, on the same port."""
+        return f"http://{CLOUD_HOST}:{self.port}"
 
     @property
     def network(self) -> str:

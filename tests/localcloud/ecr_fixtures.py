@@ -15,6 +15,7 @@ import docker
 import httpx
 
 import localcloud
+from localcloud import engine as docker_engine
 from localcloud.config import Config
 from localcloud.ecr import EcrPlane
 
@@ -27,7 +28,7 @@ MANIFEST_TYPES = ", ".join(["application/vnd.docker.distribution.manifest.v2+jso
 @contextlib.contextmanager
 def ecr_cloud():
     with localcloud.running(Config(port=0, instance=f"t-ecr-{uuid.uuid4().hex[:8]}"),
-                            data_planes=[EcrPlane(port=0)]) as cloud:
+                            data_planes=[EcrPlane()]) as cloud:
         yield cloud
 
 
@@ -71,8 +72,9 @@ def login_password(cloud) -> tuple[str, str, str]:
 
 def docker_cli(config_dir, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     """The docker CLI with its own config directory: the machine's logins stay untouched."""
+    # Its engine named outright: in the new config directory the CLI would not find the machine's docker context.
     return subprocess.run(["docker", *args], input=stdin, capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, DOCKER_CONFIG=str(config_dir)))
+                          env=dict(os.environ, **docker_engine.environment(), DOCKER_CONFIG=str(config_dir)))
 
 
 def aws_cli(cloud, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

@@ -103,14 +103,26 @@ def remove_image(engine: docker.DockerClient) -> None:
 
 
 def start_target(cloud, prefix: str = "target"):
-    """A running target container on the cloud's network; returns (container, its IP there)."""
+    """A running target container on the cloud's network; returns (container, its IP there).
+
+    Its port 8080 is published on 127.0.0.1 and mapped in the cloud's address book, as ECS maps a task's: the host
+    reaches containers through published ports only (`target_url`)."""
     container = cloud.docker.containers.run(
         IMAGE, detach=True, name=f"{cloud.config.instance}-{prefix}-{uuid.uuid4().hex[:6]}",
-        hostname=f"{prefix}-{uuid.uuid4().hex[:6]}", network=cloud.config.network, labels=cloud.labels("elbv2-test"))
+        hostname=f"{prefix}-{uuid.uuid4().hex[:6]}", network=cloud.config.network, labels=cloud.labels("elbv2-test"),
+        ports={"8080/tcp": ("127.0.0.1", None)})
     container.reload()
     ip = container.attrs["NetworkSettings"]["Networks"][cloud.config.network]["IPAddress"]
-    wait_until_serving(f"http://{ip}:8080/health")
+    port = int(container.attrs["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"])
+    cloud.addresses.publish((ip, 8080), ("127.0.0.1", port))
+    wait_until_serving(f"{target_url(cloud, ip)}/health")
     return container, ip
+
+
+def target_url(cloud, ip: str) -> str:
+    """Where this host reaches a target started by `start_target`."""
+    host, port = cloud.addresses.resolve(ip, 8080)
+    return f"http://{host}:{port}"
 
 
 def wait_until_serving(url: str, deadline_s: float = 20.0) -> None:

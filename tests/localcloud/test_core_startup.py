@@ -262,7 +262,7 @@ def test_every_api_called_right_after_up_detach_behaves_as_patched(cli_env):
     assert port_mismatch == "When networkMode=awsvpc, the host ports and container ports in port mappings must match."
     status = httpx.get(f"{endpoint}/_localcloud/status", timeout=30).json()
     assert registry == status["parts"]["ecr"]["endpoint"] and registry.startswith("http://127.0.0.1:")
-    assert dns_name.startswith("127.0.0.1:")
+    assert dns_name.startswith("elb.localhost:")
     assert concurrency == {"ReservedConcurrentExecutions": 0}
     assert all(part["ready"] for part in status["parts"].values())  # each answer above came from a started plane
 

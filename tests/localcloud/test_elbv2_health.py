@@ -57,14 +57,14 @@ def hostname(container) -> str:
 
 def test_a_target_failing_its_health_check_turns_unhealthy_gets_no_traffic_and_recovers(cloud, elbv2, network):
     base, group, [(sick, sick_ip), (well, _)] = behind_load_balancer(cloud, elbv2, network, 2)
-    httpx.get(f"http://{sick_ip}:8080/control/sick")
+    httpx.get(f"{fx.target_url(cloud, sick_ip)}/control/sick")
     fx.wait_for(lambda: health_of(elbv2, group, sick_ip)["State"] == "unhealthy", what="unhealthy")
     assert health_of(elbv2, group, sick_ip) == {"State": "unhealthy", "Reason": "Target.ResponseCodeMismatch",
                                                 "Description": "Health checks failed with these codes: [500]"}
     assert cloud.part("elbv2").target_health(group, sick_ip, 8080) == "unhealthy"
     with httpx.Client() as client:
         assert {client.get(f"{base}/").json()["hostname"] for _ in range(6)} == {hostname(well)}
-    httpx.get(f"http://{sick_ip}:8080/control/well")
+    httpx.get(f"{fx.target_url(cloud, sick_ip)}/control/well")
     fx.wait_for(lambda: health_of(elbv2, group, sick_ip)["State"] == "healthy", what="healthy again")
     with httpx.Client() as client:
         assert {client.get(f"{base}/").json()["hostname"] for _ in range(6)} == {hostname(sick), hostname(well)}
@@ -73,7 +73,7 @@ def test_a_target_failing_its_health_check_turns_unhealthy_gets_no_traffic_and_r
 def test_no_healthy_target_gives_503(cloud, elbv2, network):
     base, group, targets = behind_load_balancer(cloud, elbv2, network, 2)
     for _, ip in targets:
-        httpx.get(f"http://{ip}:8080/control/sick")
+        httpx.get(f"{fx.target_url(cloud, ip)}/control/sick")
     fx.wait_for(lambda: set(fx.states(elbv2, group).values()) == {"unhealthy"}, what="all unhealthy")
     response = httpx.get(f"{base}/")
     assert response.status_code == 503
@@ -116,7 +116,7 @@ def test_a_deregistered_target_drains_its_requests_in_flight_then_is_unused(clou
             path = "/slow?seconds=3"
     thread = threading.Thread(target=lambda: slow.update(response=httpx.get(f"{base}{path}", timeout=10)))
     thread.start()
-    fx.wait_for(lambda: httpx.get(f"http://{leaving_ip}:8080/control/in-flight").text == "1", what="request in flight")
+    fx.wait_for(lambda: httpx.get(f"{fx.target_url(cloud, leaving_ip)}/control/in-flight").text == "1", what="request in flight")
     elbv2.deregister_targets(TargetGroupArn=group, Targets=[{"Id": leaving_ip, "Port": 8080}])
     assert health_of(elbv2, group, leaving_ip) == {"State": "draining", "Reason": "Target.DeregistrationInProgress",
                                                    "Description": "Target deregistration is in progress"}

@@ -72,7 +72,7 @@ def test_dns_name_reaches_the_targets_round_robin(elbv2, network, targets):
     group = serving_group(elbv2, network[0], [ip for _, ip in targets[:2]])
     balancer, _ = load_balancer(elbv2, network[1], forward(group))
     wait_until_healthy(elbv2, group)
-    assert balancer["DNSName"].startswith("127.0.0.1:")
+    assert balancer["DNSName"].startswith("elb.localhost:")
     seen = hostnames(f"http://{balancer['DNSName']}/", 6)
     assert len(set(seen)) == 2
     assert seen[:2] * 3 == seen

@@ -3,9 +3,9 @@ import io
 import json
 import tarfile
 
-import docker
 import pytest
 
+from localcloud import engine as docker_engine
 from localcloud.ecr import EcrPlane
 from tests.localcloud.lambda_fixtures import client, fast, lambda_cloud, role_arn, unique
 
@@ -28,14 +28,14 @@ def other(event, context):
 
 @pytest.fixture(scope="module")
 def cloud():
-    with lambda_cloud("lambda-image", other_planes=(EcrPlane(port=0),)) as cloud:
+    with lambda_cloud("lambda-image", other_planes=(EcrPlane(),)) as cloud:
         yield cloud
 
 
 @pytest.fixture(scope="module")
 def pushed_image(cloud):
     """(imageUri, digest) of the learner image, pushed with ECR's credentials; removed from the engine after."""
-    engine = docker.from_env()
+    engine = docker_engine.client()
     repository = unique("recommendations")
     client(cloud, "ecr").create_repository(repositoryName=repository)
     uri = f"{cloud.part('ecr').registry_host}/{repository}"

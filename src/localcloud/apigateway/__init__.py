@@ -3,10 +3,11 @@
 How an API is reached
 ---------------------
 On AWS an API answers at `https://<api id>.execute-api.<region>.amazonaws.com`, from anywhere. Offline there is no
-DNS, so each API gets its own port on the cloud network's gateway address (e.g. 172.18.0.1): this host reaches it
-there, and so do ECS tasks and Lambda functions in their containers, which is what lets orders call an API. An HTTP
-API's `ApiEndpoint` is `http://<gateway>:<port>` and works as returned: its `$default` stage answers at the root, a
-named stage under `/<stage name>`. A REST API answers at `http://<gateway>:<port>/<stage>/…`
+DNS, so each API gets its own port, at the name `execute-api.localhost`: 127.0.0.1 on this host, and the cloud's
+edge in the containers of ECS tasks and Lambda functions, which is what lets orders call an API (`localcloud.edge`).
+An HTTP API's `ApiEndpoint` is `http://execute-api.localhost:<port>` and works as returned: its `$default` stage
+answers at the root, a named stage under `/<stage name>`. A REST API answers at
+`http://execute-api.localhost:<port>/<stage>/…`
 (`ApiGatewayPlane.invoke_url(api_id, stage)`, `localcloud status`).
 
 What it does as API Gateway would

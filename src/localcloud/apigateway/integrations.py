@@ -72,7 +72,7 @@ class HttpCaller:
 
     def __init__(self, cloud):
         self._cloud = cloud
-        self._pool = ConnectionPool()
+        self._pool = ConnectionPool(connect=cloud.connect)  # Cloud Map names and task addresses: through the edge
 
     def resolve(self, uri: str) -> str:
         """A load balancer listener ARN (private integrations) becomes the listener's loopback URL."""

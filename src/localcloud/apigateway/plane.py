@@ -12,6 +12,7 @@ from localcloud.apigateway.integrations import HttpCaller, LambdaCaller
 from localcloud.apigateway.rest_api import RestApiHandler
 from localcloud.apigateway.throttling import StageLimits
 from localcloud.apigateway.unenforced import UnenforcedNotices
+from localcloud.config import API_HOST
 from localcloud.elbv2.ports import PortBook
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,9 @@ class ApiGatewayPlane:
     # --- lifecycle --------------------------------------------------------------------------------------------------
     def start(self, cloud) -> None:
         self.cloud = cloud
-        # The cloud network's gateway: the notebook on this host and the tasks and functions in containers all
-        # reach an API at the same URL, as everyone reaches execute-api.amazonaws.com on AWS.
-        self._ports = PortBook(cloud.gateway_ip)
+        # Exposed through the edge: the notebook on this host and the tasks and functions in containers all reach
+        # an API at the same URL, as everyone reaches execute-api.amazonaws.com on AWS.
+        self._ports = PortBook(exposure=cloud)
         moto_patches.apply()
         self._loop = asyncio.new_event_loop()
         self._front = ApiFront(self._handler_for)
@@ -109,11 +110,11 @@ class ApiGatewayPlane:
 
     # --- what learners' helpers and tests use -----------------------------------------------------------------------
     def endpoint(self, port: int | str) -> str:
-        """An API's root URL: its port on the cloud network's gateway address."""
-        return f"http://{self._ports.host}:{port}"
+        """An API's root URL: `execute-api.localhost` (this host's loopback, the edge in containers) and its port."""
+        return f"http://{API_HOST}:{port}"
 
     def invoke_url(self, rest_api_id: str, stage: str) -> str | None:
-        """Where a REST API's stage answers: http://<gateway address>:<the API's port>/<stage>."""
+        """Where a REST API's stage answers: http://execute-api.localhost:<the API's port>/<stage>."""
         port = self._ports.port(rest_api_id)
         return f"{self.endpoint(port)}/{stage}" if port else None
 

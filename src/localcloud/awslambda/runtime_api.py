@@ -1,7 +1,7 @@
 """The Lambda Runtime API that awslambdaric talks to, one small HTTP/1.1 server per execution environment.
 
-Each container gets its own port (on the cloud network's gateway address), so a request needs no routing: the
-server knows which sandbox asks. Every response goes out in one `sendall` on a TCP_NODELAY socket — writing the
+Each container gets its own port (on 127.0.0.1; the container reaches it through the cloud's edge), so a request
+needs no routing: the server knows which sandbox asks. Every response goes out in one `sendall` on a TCP_NODELAY socket — writing the
 headers and the body apart would stall each warm invoke on the peer's 40 ms delayed ACK.
 """
 import json
@@ -47,9 +47,8 @@ class RuntimeApiServer:
         self._thread = threading.Thread(target=self._accept, name="lambda-runtime-api", daemon=True)
 
     @property
-    def address(self) -> str:
-        host, port = self._listener.getsockname()[:2]
-        return f"{host}:{port}"
+    def port(self) -> int:
+        return self._listener.getsockname()[1]
 
     def start(self) -> "RuntimeApiServer":
         self._thread.start()

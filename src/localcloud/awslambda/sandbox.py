@@ -13,6 +13,7 @@ import docker
 from localcloud.awslambda import calls, container_spec, memory
 from localcloud.awslambda.logs import EnvironmentLog, report_line
 from localcloud.awslambda.runtime_api import Next, RuntimeApiServer
+from localcloud.config import CLOUD_HOST
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,10 @@ class Sandbox:
     def start(self) -> None:
         """Create the container (code copied into /var/task), start it and follow its output and its exit."""
         self.log = EnvironmentLog(self.cloud.backend("logs"), self.spec.name, self.spec.version)
-        self.server = RuntimeApiServer(self.cloud.gateway_ip, self).start()
-        env = container_spec.environment(self.spec, self.cloud, self.server.address, self._aws_endpoint_url,
+        self.server = RuntimeApiServer("127.0.0.1", self).start()
+        self.cloud.expose(self.server.port)  # the container reaches it through the edge, at the cloud's name
+        env = container_spec.environment(self.spec, self.cloud, f"{CLOUD_HOST}:{self.server.port}",
+                                         self._aws_endpoint_url,
                                          self.log.group, self.log.stream)
         name = f"lambda-{self.cloud.config.instance}-{self.spec.name}-{self.id[:8]}"[:120]
         try:
@@ -69,6 +72,7 @@ class Sandbox:
             return
         self.closing.set()
         if self.server is not None:
+            self.cloud.withdraw(self.server.port)
             self.server.close()
         if self.container is not None:
             with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):

@@ -32,7 +32,10 @@ class ClientGone(Exception):
 
 
 class RegistryFront:
-    """An ASGI app served by uvicorn in a thread of its own, on 127.0.0.1:<port>."""
+    """An ASGI app served by uvicorn in a thread of its own, on 127.0.0.1:<port>.
+
+    Clients (the engine, `docker login`) reach it at `public_host`, the registry port the edge publishes.
+    """
 
     def __init__(self, credentials: Credentials, backend_of, upstream_url: str):
         self.credentials = credentials
@@ -42,17 +45,12 @@ class RegistryFront:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.port: int | None = None
+        self.public_host: str | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------------------------
-    def start(self, port: int) -> None:
+    def start(self) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            sock.close()
-            raise OSError(f"port {port} on 127.0.0.1 is taken: the registry front cannot listen there; "
-                          f"stop what listens there or set LOCALCLOUD_REGISTRY_PORT") from None
+        sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(self, http="h11", ws="none", lifespan="off", log_level="error", access_log=False,
                                 timeout_keep_alive=30)
@@ -115,7 +113,7 @@ class RegistryFront:
     async def _handle(self, scope, receive, send) -> None:
         method, path = scope["method"], unquote(scope["path"])
         if not self.credentials.accepts(header(scope, b"authorization")):
-            challenge = f'Basic realm="http://127.0.0.1:{self.port}/",service="ecr.amazonaws.com"'.encode()
+            challenge = f'Basic realm="http://{self.public_host}/",service="ecr.amazonaws.com"'.encode()
             await respond(send, 401, b"Not Authorized\n", b"text/plain; charset=utf-8",
                           [(b"www-authenticate", challenge)], head=method == "HEAD")
             return
@@ -185,7 +183,7 @@ class RegistryFront:
 
     def _local_location(self, name: str, value: str) -> str:
         if name.lower() == "location" and value.startswith(self.upstream_url):
-            return f"http://127.0.0.1:{self.port}" + value[len(self.upstream_url):]
+            return f"http://{self.public_host}" + value[len(self.upstream_url):]
         return value
 
 

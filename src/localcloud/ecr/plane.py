@@ -1,36 +1,26 @@
 """EcrPlane: the registry container and its front, started and stopped with the cloud."""
-import os
-
 from localcloud.ecr import images, moto_patches
 from localcloud.ecr.auth import Credentials
 from localcloud.ecr.front import RegistryFront
 from localcloud.ecr.keeper import RegistryKeeper, registry_running
 from localcloud.ecr.registry_container import remove_registry, start_registry
 
-DEFAULT_REGISTRY_PORT = 4510
-
-
-def registry_port_setting() -> int:
-    """Where the registry front listens on 127.0.0.1 (0: any free port)."""
-    return int(os.environ.get("LOCALCLOUD_REGISTRY_PORT", DEFAULT_REGISTRY_PORT))
-
-
 class EcrPlane:
     name = "ecr"
 
-    def __init__(self, port: int | None = None):
-        self._port_setting = registry_port_setting() if port is None else port
+    def __init__(self):
         self.cloud = None
         self.credentials = Credentials()
         self.registry_url: str | None = None  # the registry container, published on loopback for the front
         self._front: RegistryFront | None = None
+        self._registry_host: str | None = None
         self._keeper: RegistryKeeper | None = None
 
     # --- what other planes use -------------------------------------------------------------------------------------
     @property
     def registry_host(self) -> str:
-        """`127.0.0.1:<port>`: the registry part of every repositoryUri."""
-        return f"127.0.0.1:{self._front.port}"
+        """`127.0.0.1:<port>`: the registry part of every repositoryUri, published by the cloud's edge."""
+        return self._registry_host
 
     @property
     def proxy_endpoint(self) -> str:
@@ -49,7 +39,10 @@ class EcrPlane:
         self.cloud = cloud
         self.registry_url = start_registry(cloud)
         self._front = RegistryFront(self.credentials, lambda: cloud.backend("ecr"), self.registry_url)
-        self._front.start(self._port_setting)
+        self._registry_host = f"127.0.0.1:{cloud.edge.registry_port}"
+        self._front.start()
+        self._front.public_host = self.registry_host
+        cloud.edge.expose_registry(self._front.port)
         images.forget_images(cloud.backend("ecr"))
         moto_patches.attach(self)
         self._keeper = RegistryKeeper(cloud, self._use_registry)

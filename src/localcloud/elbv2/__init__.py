@@ -4,9 +4,11 @@ How a load balancer is reached
 ------------------------------
 On AWS, `DNSName` is a host name and each listener is a port on it. Offline there is no DNS, and one process cannot
 bind port 80 for every load balancer, so each load balancer gets its own port on 127.0.0.1 and its `DNSName` is
-`127.0.0.1:<that port>`. That port serves the load balancer's port-80 listener (or, without one, its first HTTP
-listener), so `http://{DNSName}/path` works as returned, in a notebook, with curl or in a browser. Every listener
-also has a loopback port of its own; `Elbv2Plane.listener_url(listener_arn)` and `localcloud status` show them.
+`elb.localhost:<that port>`: this host resolves the name to 127.0.0.1, and in containers it is the cloud's edge,
+which carries the connection to the same port here (`localcloud.edge`). That port serves the load balancer's
+port-80 listener (or, without one, its first HTTP listener), so `http://{DNSName}/path` works as returned, in a
+notebook, with curl, in a browser or in a task. Every listener also has a port of its own;
+`Elbv2Plane.listener_url(listener_arn)` and `localcloud status` show them.
 HTTPS listeners are served as plain HTTP (there are no certificates offline).
 
 What it does as an ALB would

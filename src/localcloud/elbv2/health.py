@@ -67,13 +67,13 @@ def status_matcher(http_codes: str):
 
 
 async def check_once(address: tuple[str, int], path: str | None, timeout_s: float, http_codes: str,
-                     tls: bool = False) -> CheckResult:
+                     tls: bool = False, connect=upstream.open_connection) -> CheckResult:
     """One health check: a GET of `path` on a fresh connection, closed afterwards (no path: connecting is enough)."""
     writer = None
     try:
         async with asyncio.timeout(timeout_s):
             tls_context = upstream.unverified_tls_context() if tls else None
-            reader, writer = await asyncio.open_connection(*address, ssl=tls_context)
+            reader, writer = await connect(address, ssl=tls_context)
             if path is None:
                 return CheckResult(True)
             writer.write(wire.encode_request("GET", path, [

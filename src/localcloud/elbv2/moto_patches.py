@@ -29,12 +29,12 @@ def _wrap(name: str, make):
 
 
 def fix_dns_name_resolves_nowhere() -> None:
-    # moto names every load balancer `<name>-1.<region>.elb.amazonaws.com`; give it a loopback address that answers.
+    # moto names every load balancer `<name>-1.<region>.elb.amazonaws.com`; give it a name and port that answer.
     def make(original):
         def create_load_balancer(self, *args, **kwargs):
             load_balancer = original(self, *args, **kwargs)
             if plane := plane_for(self):
-                load_balancer.dns_name = f"127.0.0.1:{plane.claim_port(load_balancer.arn)}"
+                load_balancer.dns_name = plane.dns_name_for(load_balancer.arn)
             return load_balancer
         return create_load_balancer
     _wrap("create_load_balancer", make)

@@ -9,6 +9,7 @@ from moto.elbv2.models import FakeHealthStatus
 from localcloud.elbv2 import moto_patches
 from localcloud.elbv2.network_watch import AttachedAddresses
 from localcloud.elbv2.listeners import ListenerFront, load_balancer_arn_of, primary_listener
+from localcloud.config import LOAD_BALANCER_HOST
 from localcloud.elbv2.ports import PortBook
 from localcloud.elbv2.targets import TargetRegistry
 from localcloud.elbv2.upstream import ConnectionPool
@@ -34,6 +35,11 @@ def target_groups_in_use(load_balancers: list) -> set[str]:
     return in_use
 
 
+def dns_name(port: int) -> str:
+    """`elb.localhost:<port>`: this host's loopback here, the cloud's edge in containers."""
+    return f"{LOAD_BALANCER_HOST}:{port}"
+
+
 class Elbv2Plane:
     name = "elbv2"
 
@@ -51,12 +57,13 @@ class Elbv2Plane:
     # --- lifecycle --------------------------------------------------------------------------------------------------
     def start(self, cloud) -> None:
         self.cloud = cloud
+        self._ports = PortBook(exposure=cloud)  # containers reach every load balancer too, through the edge
         moto_patches.apply()
         self._network = AttachedAddresses(cloud.docker, cloud.network.id)
         self._network.start()
         self._loop = asyncio.new_event_loop()
-        self._pool = ConnectionPool(self._network.is_gone)
-        self._targets = TargetRegistry(self._address_of, self._pool.forget)
+        self._pool = ConnectionPool(self._network.is_gone, connect=cloud.connect)
+        self._targets = TargetRegistry(self._address_of, self._pool.forget, connect=cloud.connect)
         self._front = ListenerFront(self._backend, self._targets, self._pool)
         ready = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(ready,), name="elbv2-data-plane", daemon=True)
@@ -108,18 +115,19 @@ class Elbv2Plane:
                     "dns_name": load_balancer.dns_name,
                     "listeners": {f"{listener.protocol}:{listener.port}": self.listener_url(listener.arn)
                                   for listener in list(load_balancer.listeners.values())}}
-        return {"ready": running, "endpoint": "http://127.0.0.1:<a port per load balancer>",
+        return {"ready": running, "endpoint": f"http://{LOAD_BALANCER_HOST}:<a port per load balancer>",
                 "load_balancers": load_balancers}
 
     # --- what other planes and tests use ----------------------------------------------------------------------------
     def listener_url(self, listener_arn: str) -> str | None:
-        """Where a listener answers on this host: its load balancer's DNSName if it is the primary one."""
+        """Where a listener answers (on this host and in containers): its load balancer's DNSName if it is the
+        primary one."""
         load_balancer = self._backend().load_balancers.get(load_balancer_arn_of(listener_arn))
         if load_balancer is None or listener_arn not in load_balancer.listeners:
             return None
         primary = primary_listener(load_balancer)
         port = self._ports.port(load_balancer.arn if primary and primary.arn == listener_arn else listener_arn)
-        return f"http://127.0.0.1:{port}" if port else None
+        return f"http://{dns_name(port)}" if port else None
 
     def target_health(self, target_group_arn: str, ip: str, port: int) -> str:
         """"initial", "healthy", "unhealthy", "draining" or "unused" (also "unavailable" without health checks)."""
@@ -144,6 +152,9 @@ class Elbv2Plane:
         if sock is not None:
             asyncio.run_coroutine_threadsafe(self._front.serve(key, sock), self._loop)
         return port
+
+    def dns_name_for(self, load_balancer_arn: str) -> str:
+        return dns_name(self.claim_port(load_balancer_arn))
 
     def describe_target_health(self, target_group, targets: list[dict]) -> list[FakeHealthStatus]:
         answers = []
@@ -182,7 +193,7 @@ class Elbv2Plane:
         for key in wanted.keys() - self._ports.keys():
             port = self.claim_port(key)
             if key in backend.load_balancers:  # created before this plane started
-                wanted[key].dns_name = f"127.0.0.1:{port}"
+                wanted[key].dns_name = dns_name(port)
         self._targets.sync(list(backend.target_groups.values()), target_groups_in_use(load_balancers))
 
     # --- helpers ----------------------------------------------------------------------------------------------------

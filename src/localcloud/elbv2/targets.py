@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from localcloud.elbv2 import health
+from localcloud.elbv2 import health, upstream
 from localcloud.elbv2.health import TargetHealth
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,9 @@ def deregistration_delay(target_group) -> float:
 
 class TargetRegistry:
     def __init__(self, address_of: Callable[[object, str, int], Address], forget_connections: Callable[[Address], None],
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, connect=None):
         self._address_of = address_of  # (target group, target id, port) -> where the host reaches it
+        self._connect = connect or upstream.open_connection
         self._forget_connections = forget_connections
         self._clock = clock
         self.records: dict[TargetKey, TargetHealth] = {}
@@ -106,7 +107,7 @@ class TargetRegistry:
                 result = await health.check_once(
                     self._address_of(group, target_id, health_check_port(group, port)), health_check_path(group),
                     float(group.health_check_timeout_seconds), (group.matcher or {}).get("HttpCode", "200"),
-                    tls=group.health_check_protocol == "HTTPS")
+                    tls=group.health_check_protocol == "HTTPS", connect=self._connect)
                 record.observe(result, int(group.healthy_threshold_count), int(group.unhealthy_threshold_count))
             except Exception:
                 log.exception("target %s: health check failed to run", key)
