@@ -18,6 +18,7 @@ EXPECTED_NAMES = [
     "Widgets extension",
     "Docker engine",
     *[f"Image {image}" for image in BASE_IMAGES],
+    "Container networking",
     f"Port {LAB_PORT} (JupyterLab)",
     f"Port {LOCALCLOUD_PORT} (local cloud)",
     f"Port {MONOLITH_PORT} (monolith)",

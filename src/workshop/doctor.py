@@ -32,6 +32,7 @@ from workshop.settings import (
     MIN_FREE_DISK_GB,
     MIN_PYTHON,
     MONOLITH_PORT,
+    PYTHON_BASE_IMAGE,
     STANDIN_LABEL,
     WORKSHOP_LABEL,
 )
@@ -134,6 +135,7 @@ def default_checks(engine: "Engine | None" = None) -> list[Check]:
         ("Widgets extension", check_widgets_extension),
         ("Docker engine", partial(check_engine, engine)),
         *[(f"Image {image}", partial(check_base_image, engine, image)) for image in BASE_IMAGES],
+        ("Container networking", partial(check_topology, engine)),
         *[(f"Port {port} ({use})", partial(check_port, port, engine)) for port, use in PORTS.items()],
         ("Disk space", partial(check_disk, engine)),
     ]
@@ -304,17 +306,22 @@ class Engine:
 
     @property
     def host(self) -> str:
-        default = "npipe:////./pipe/docker_engine" if os.name == "nt" else "unix:///var/run/docker.sock"
-        return os.environ.get("DOCKER_HOST") or default
+        """The engine's URL as the workshop chooses it (DOCKER_HOST, else the docker CLI's context)."""
+        try:
+            from localcloud import engine
+
+            return engine.docker_host()
+        except Exception:  # docker missing, or a broken docker context: `client()` keeps the reason
+            return "the engine the docker CLI's settings name"
 
     def client(self):
         """A docker client, or None when the engine is not reachable (then `error` says why)."""
         if not self._tried:
             self._tried = True
             try:
-                import docker
+                from localcloud import engine
 
-                self._client = docker.from_env(version="auto", timeout=self.timeout)
+                self._client = engine.client(timeout=self.timeout)
             except Exception as error:  # whatever stops the connection, the engine is unreachable for the workshop
                 self.error = error
         return self._client
@@ -369,9 +376,9 @@ def _engine_fix(engine: Engine) -> str:
 def _docker_context_host() -> str | None:
     """The engine the docker CLI's current context points to (Docker Desktop and Colima use their own sockets)."""
     try:
-        from docker.context import ContextAPI
+        from localcloud import engine
 
-        return ContextAPI.get_current_context().Host
+        return engine.docker_host() if engine.selection().startswith("docker context") else None
     except Exception:
         return None
 
@@ -391,6 +398,28 @@ def check_base_image(engine: Engine, image: str) -> Verdict:
     if standin is not None:
         detail += f", a local stand-in ({STANDIN_LABEL}={standin})"
     return passed(detail)
+
+
+def check_topology(engine: Engine) -> Verdict:
+    """Tries the paths the workshop needs between host and containers (`workshop.topology`) and names the topology."""
+    if engine.client() is None:
+        return failed("cannot tell: the Docker engine is not reachable", "fix the Docker engine row first")
+    image_ok, image_detail, image_fix = check_base_image(engine, PYTHON_BASE_IMAGE)
+    if not image_ok:
+        return failed(f"cannot tell: the probe's image {PYTHON_BASE_IMAGE} is {image_detail}", image_fix)
+    from localcloud import engine as engines
+    from localcloud.config import Config
+
+    from workshop import topology
+
+    cloud = Config()
+    running = (cloud.network, cloud.port) if _local_cloud_on(cloud.port) else None
+    # Its own client: starting containers may take longer than the engine row's quick answer allows.
+    client = engines.client(timeout=topology.TIMEOUT_S)
+    try:
+        return topology.verdict(topology.probe(client, running))
+    finally:
+        client.close()
 
 
 # ---------------------------------------------------------------- ports
