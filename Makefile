@@ -5,13 +5,13 @@ PY := $(VENV)/bin/python
 LAB_PORT ?= 8888
 INSTALLED := $(VENV)/.installed
 
-.PHONY: lab test bench doctor notebooks prepare browser clean distclean
+.PHONY: lab test bench doctor notebooks prepare browser rootless clean distclean
 
 lab: prepare
 	LAB_PORT=$(LAB_PORT) $(PY) -m setup.lab
 
-# The whole suite in two lanes at once: the notebooks (papermill, then nbval in the same cloud), and the rest.
-test: prepare browser
+# The whole suite in lanes (tests/run_all.sh), on the native engine and on a rootless one (Docker Desktop's topology).
+test: prepare browser rootless
 	tests/run_all.sh
 
 bench: prepare
@@ -29,6 +29,10 @@ prepare: $(INSTALLED)
 
 browser: $(INSTALLED)
 	$(PY) -m setup.browser
+
+# A second engine whose container networks the host cannot reach, as on Docker Desktop and Colima (Debian/Ubuntu, root).
+rootless: prepare
+	$(PY) -m setup.rootless_engine --if-possible
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: set PYTHON=python3.11 (or newer)")'

@@ -17,7 +17,8 @@ from workshop.paths import BUILD, SOLUTIONS
 from workshop.settings import KERNEL_NAME
 
 SOLUTION_NOTEBOOKS = sorted(SOLUTIONS.glob("*.ipynb"))
-EXECUTED = BUILD / "executed" / "solutions"
+# A run on the second engine keeps its executed copies apart (run_all.sh sets NOTEBOOK_EXECUTED_DIR).
+EXECUTED = Path(os.environ.get("NOTEBOOK_EXECUTED_DIR") or BUILD / "executed") / "solutions"
 FIRST_MODULES = ("00", "01", "02")
 HERE = Path(__file__).parent
 SANITIZE_FILE = HERE / "nbval_sanitize.cfg"
