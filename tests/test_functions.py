@@ -140,3 +140,11 @@ def test_remove_functions_deletes_what_was_built_and_then_finds_nothing(session,
                        f"function {functions.recommendations_name}", f"topic {session.name('order-events')}",
                        f"queue {session.name('order-events')}"]
     assert remove_functions(session) == []
+
+
+def test_report_figures_reads_the_numbers_and_skips_a_memory_the_engine_could_not_measure():
+    from workshop.functions import report_figures
+    line = ("REPORT RequestId: 1f\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\t"
+            "Max Memory Used: - MB\tInit Duration: 250.50 ms")
+    assert report_figures(f"START x\n{line}\n") == {"duration_ms": 12.34, "billed_ms": 13.0, "init_ms": 250.5}
+    assert report_figures(line.replace("- MB", "42 MB"))["memory_mb"] == 42.0

@@ -1,5 +1,7 @@
 """The Docker side of the local cloud: its labelled network, and removing everything it ever started."""
 import logging
+import time
+from collections.abc import Callable
 
 import docker
 
@@ -61,3 +63,21 @@ def leftovers(client: docker.DockerClient, instance: str) -> dict[str, list[str]
     return {"containers": [c.name for c in client.containers.list(all=True, filters=filters)],
             "networks": [n.name for n in client.networks.list(filters=filters)],
             "volumes": [v.name for v in client.volumes.list(filters=filters)]}
+
+
+def wait_until_answering(container, answers: Callable[[], bool], timeout_s: float,
+                         not_yet: tuple[type[Exception], ...] = (OSError,)) -> str | None:
+    """Poll `answers()` (it may raise `not_yet`) until it is true: None; or until the container exits or time runs out:
+    the tail of its log."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if answers():
+                return None
+        except not_yet:
+            pass
+        container.reload()
+        if container.status == "exited":
+            break
+        time.sleep(0.02)
+    return container.logs(tail=10).decode(errors="replace")

@@ -249,11 +249,13 @@ REPORT_FIELDS = {"Duration": "duration_ms", "Billed Duration": "billed_ms", "Ini
 
 
 def report_figures(log_text: str) -> dict[str, float]:
-    """The figures of the REPORT line Lambda writes after each invoke; `init_ms` only after a cold start."""
+    """The figures of the REPORT line Lambda writes after each invoke; `init_ms` only after a cold start, `memory_mb`
+    only where the engine measures containers' memory (a rootless engine without cgroups writes `-`)."""
     report = next((line for line in log_text.splitlines() if line.startswith("REPORT ")), "")
     figures = {}
     for part in report.split("\t"):
         label, _, value = part.partition(": ")
-        if label.strip() in REPORT_FIELDS and value:
-            figures[REPORT_FIELDS[label.strip()]] = float(value.split()[0])
+        number = value.split()[0] if value else ""
+        if label.strip() in REPORT_FIELDS and number.replace(".", "", 1).isdigit():
+            figures[REPORT_FIELDS[label.strip()]] = float(number)
     return figures

@@ -5,10 +5,13 @@ import contextlib
 import http.server
 import os
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import boto3
 import httpx
 import pytest
 
@@ -157,10 +160,24 @@ def in_a_container(cloud, script: str) -> str:
 
 
 @pytest.mark.docker
-def test_the_cloud_listens_on_loopback_only(cloud):
-    load_balancer = cloud.part("elbv2")  # a plane with ports of its own is running
-    assert load_balancer is not None and cloud.status()["parts"]["edge"]["ready"]
-    assert listening_addresses() == {"0100007F"}, "a server of the cloud listens beyond 127.0.0.1"
+def test_the_cloud_listens_on_loopback_only(tmp_path):
+    """A cloud of its own process, with a load balancer and an API (each a port): none faces a bridge address."""
+    port = free_port()
+    env = dict(os.environ, LOCALCLOUD_PORT=str(port), LOCALCLOUD_REGISTRY_PORT="0", LOCALCLOUD_INSTANCE=instance_name(),
+               LOCALCLOUD_STATE_DIR=str(tmp_path / "state"))
+    cli = [sys.executable, "-m", "localcloud"]
+    try:
+        assert subprocess.run([*cli, "up", "--detach"], env=env, capture_output=True, timeout=120).returncode == 0
+        endpoint = f"http://127.0.0.1:{port}"
+        clients = {name: boto3.client(name, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="t",
+                                      aws_secret_access_key="t") for name in ("ec2", "elbv2", "apigatewayv2")}
+        subnet = clients["ec2"].describe_subnets()["Subnets"][0]["SubnetId"]
+        clients["elbv2"].create_load_balancer(Name="loopback", Subnets=[subnet])
+        clients["apigatewayv2"].create_api(Name="loopback", ProtocolType="HTTP")
+        pid = int((tmp_path / "state" / "localcloud.pid").read_text())
+        assert listening_addresses(pid) == {"0100007F"}, "a server of the cloud listens beyond 127.0.0.1"
+    finally:
+        subprocess.run([*cli, "down"], env=env, capture_output=True, timeout=120)
 
 
 @pytest.mark.docker

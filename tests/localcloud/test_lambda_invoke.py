@@ -166,6 +166,8 @@ def test_a_configuration_update_is_seen_by_the_next_invoke(cloud):
 
 
 def test_memory_size_is_enforced(cloud, function):
+    if not cloud.part("lambda").memory_enforced:
+        pytest.skip("this engine discards memory limits (no cgroups, as rootless Docker on cgroup v1)")
     response = invoke(cloud, function, {"action": "allocate", "mb": 400})
     assert response["FunctionError"] == "Unhandled"
     assert json.loads(response["Body"])["errorType"] in ("Runtime.OutOfMemory", "MemoryError")

@@ -48,6 +48,7 @@ class LambdaPlane:
         # The engine starts containers one after another: more at once only delays the first that could serve.
         self.concurrent_starts = int(setting("LOCALCLOUD_LAMBDA_CONCURRENT_STARTS", 4))
         self.concurrency = ConcurrencyLimits()
+        self.memory_enforced: bool | None = None  # known once started: whether the engine limits memory
         self.aws_endpoint_url: str | None = None
         self._pools: dict[str, FunctionPool] = {}
         self._pools_lock = threading.Lock()
@@ -206,6 +207,11 @@ class LambdaPlane:
         self._stopping.clear()
         self._retired: list[FunctionPool] = []
         self.aws_endpoint_url = cloud.container_endpoint_url
+        # An engine without cgroups (rootless on cgroup v1) discards memory limits: MemorySize cannot be enforced.
+        self.memory_enforced = bool(cloud.docker.info().get("MemoryLimit", True))
+        if not self.memory_enforced:
+            log.warning("this Docker engine does not limit containers' memory: functions' MemorySize is not "
+                        "enforced and REPORT lines show no Max Memory Used")
         self._flusher = LogFlusher().start()
         self.starter = ThreadPoolExecutor(self.concurrent_starts, thread_name_prefix="lambda-start")
         self._async = ThreadPoolExecutor(16, thread_name_prefix="lambda-async")
@@ -257,7 +263,8 @@ class LambdaPlane:
         with self._pools_lock:
             environments = sum(len(pool.sandboxes) for pool in [*self._pools.values(), *self._retired])
         return {"ready": ready, "environments": environments,
-                "endpoint_for_functions": self.aws_endpoint_url if ready else None}
+                "endpoint_for_functions": self.aws_endpoint_url if ready else None,
+                "memory_size_enforced": self.memory_enforced}
 
 
 def validate_payload(payload: bytes | None) -> bytes:

@@ -1,8 +1,8 @@
 """The registry itself: the CNCF distribution registry (`registry:2`) as a labelled container with its own volume."""
-import time
-
 import docker
 import httpx
+
+from localcloud import docker_resources
 
 REGISTRY_IMAGE = "registry:2"
 REGISTRY_PORT = "5000/tcp"
@@ -40,20 +40,11 @@ def start_registry(cloud) -> str:
 
 
 def wait_until_serving(container, url: str) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
     with httpx.Client(timeout=1.0) as client:
-        while time.monotonic() < deadline:
-            try:
-                if client.get(f"{url}/v2/").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            container.reload()
-            if container.status == "exited":
-                break
-            time.sleep(0.02)
-    logs = container.logs(tail=10).decode(errors="replace")
-    raise RegistryUnavailable(f"the registry container {container.name} does not answer at {url}; its log:\n{logs}")
+        logs = docker_resources.wait_until_answering(container, lambda: client.get(f"{url}/v2/").status_code == 200,
+                                                     READY_TIMEOUT_S, not_yet=(httpx.TransportError,))
+    if logs is not None:
+        raise RegistryUnavailable(f"the registry container {container.name} does not answer at {url}; its log:\n{logs}")
 
 
 def remove_registry(cloud) -> None:

@@ -7,6 +7,8 @@ from importlib import resources
 
 import docker
 
+from localcloud import docker_resources
+
 EDGE_IMAGE = "python:3.13-slim"  # any image with python3; this one is there after set-up, pulled or built locally
 PART = "edge"
 # Ports inside the edge's own network namespace, below 1024 so they never meet a port the host hands out
@@ -58,18 +60,9 @@ def start_edge(client: docker.DockerClient, network: str, aliases: list[str], la
 
 def wait_until_answering(container, ping) -> None:
     """Until `ping()` succeeds; the container's log when it exits or does not answer in time."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        try:
-            ping()
-            return
-        except OSError:
-            container.reload()
-            if container.status == "exited":
-                break
-            time.sleep(0.02)
-    logs = container.logs(tail=10).decode(errors="replace")
-    raise EdgeUnavailable(f"the edge container {container.name} does not answer; its log:\n{logs}")
+    logs = docker_resources.wait_until_answering(container, lambda: ping() or True, READY_TIMEOUT_S)
+    if logs is not None:
+        raise EdgeUnavailable(f"the edge container {container.name} does not answer; its log:\n{logs}")
 
 
 def _program_archive() -> bytes:
