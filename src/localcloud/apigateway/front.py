@@ -1,12 +1,12 @@
 """The HTTP side: one server per API on its own port, each request read, answered by its API's handler."""
 import asyncio
-import functools
 import logging
 from collections.abc import Callable
 
 from localcloud.apigateway.answers import GatewayResponse
 from localcloud.apigateway.incoming import IncomingRequest
 from localcloud.elbv2 import wire
+from localcloud.serving import PortServers
 
 log = logging.getLogger(__name__)
 
@@ -19,27 +19,12 @@ Dispatcher = Callable[[str], Callable | None]
 class ApiFront:
     def __init__(self, dispatcher: Dispatcher):
         self._dispatcher = dispatcher
-        self._servers: dict[str, asyncio.Server] = {}
-        self._writers: set[asyncio.StreamWriter] = set()  # open client connections, closed on shutdown
-
-    async def serve(self, key: str, sock) -> None:
-        self._servers[key] = await asyncio.start_server(functools.partial(self._connection, key), sock=sock)
-
-    def close(self, key: str) -> None:
-        if server := self._servers.pop(key, None):
-            server.close()
-
-    def close_all(self) -> None:
-        """Close every port and every open client connection (their tasks then end on their own)."""
-        for key in list(self._servers):
-            self.close(key)
-        for writer in list(self._writers):
-            writer.close()
+        self._servers = PortServers(self._connection)
+        self.serve, self.close, self.close_all = self._servers.serve, self._servers.close, self._servers.close_all
 
     async def _connection(self, key: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         client_ip = writer.get_extra_info("peername")[0]
         local_port = writer.get_extra_info("sockname")[1]
-        self._writers.add(writer)
         try:
             while True:
                 try:
@@ -77,6 +62,3 @@ class ApiFront:
             pass
         except Exception:
             log.exception("API %s: connection failed", key)
-        finally:
-            self._writers.discard(writer)
-            writer.close()

@@ -1,8 +1,6 @@
 """ApiGatewayPlane: every API's own port, served by one event loop thread; requests go to Lambda or HTTP."""
 import asyncio
 import logging
-import threading
-from concurrent.futures import Future
 
 from localcloud.apigateway import moto_patches
 from localcloud.apigateway.access_log import AccessLogWriter
@@ -14,6 +12,7 @@ from localcloud.apigateway.throttling import StageLimits
 from localcloud.apigateway.unenforced import UnenforcedNotices
 from localcloud.config import API_HOST
 from localcloud.elbv2.ports import PortBook
+from localcloud.serving import LoopThread
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +26,7 @@ class ApiGatewayPlane:
     def __init__(self):
         self.cloud = None
         self._ports = PortBook()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._runner: LoopThread | None = None
         self._front: ApiFront | None = None
         self._lambdas: LambdaCaller | None = None
         self._http: HttpCaller | None = None
@@ -45,7 +43,6 @@ class ApiGatewayPlane:
         # an API at the same URL, as everyone reaches execute-api.amazonaws.com on AWS.
         self._ports = PortBook(exposure=cloud)
         moto_patches.apply()
-        self._loop = asyncio.new_event_loop()
         self._front = ApiFront(self._handler_for)
         self._lambdas = LambdaCaller(cloud)
         self._http = HttpCaller(cloud)
@@ -55,31 +52,17 @@ class ApiGatewayPlane:
                                          self._access_log)
         self._rest_apis = RestApiHandler(account, self._lambdas, self._http, self.limits, self.notices,
                                          self._access_log)
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(ready,), name="apigateway-data-plane", daemon=True)
-        self._thread.start()
-        ready.wait()
+        self._runner = LoopThread("apigateway-data-plane").start(self._begin, on_stop=self._forget_everything)
         moto_patches.attach(self)
         self.reconcile_once()
 
-    def _run(self, ready: threading.Event) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._loop.create_task(self._reconcile_forever())
-        self._loop.call_soon(ready.set)
-        self._loop.run_forever()
-        self._forget_everything()
-        self._loop.run_until_complete(asyncio.sleep(0.05))  # closed connections let their tasks finish cleanly
-        pending = asyncio.all_tasks(self._loop)
-        for task in pending:
-            task.cancel()
-        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        self._loop.close()
+    def _begin(self) -> None:
+        self._reconciler = asyncio.get_running_loop().create_task(self._reconcile_forever())
 
     def stop(self) -> None:
         moto_patches.detach(self)
-        if self._thread and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
+        if self._runner:
+            self._runner.stop()
         if self._access_log:
             self._access_log.stop()
         if self._lambdas:
@@ -88,7 +71,7 @@ class ApiGatewayPlane:
             self._ports.release(key)
 
     def reset(self) -> None:
-        self._call(self._forget_everything)
+        self._runner.call(self._forget_everything)
         self.limits.clear()
         self.notices.clear()
 
@@ -99,7 +82,7 @@ class ApiGatewayPlane:
             self._ports.release(key)
 
     def status(self) -> dict:
-        running = bool(self._thread and self._thread.is_alive())
+        running = bool(self._runner and self._runner.running)
         http_apis, rest_apis = {}, {}
         if running:
             http_apis = {api.api_id: api.api_endpoint for api in list(self._http_backend().apis.values())}
@@ -119,7 +102,7 @@ class ApiGatewayPlane:
         return f"{self.endpoint(port)}/{stage}" if port else None
 
     def reconcile_once(self) -> None:
-        self._call(self._reconcile)
+        self._runner.call(self._reconcile)
 
     # --- called by the moto patches ---------------------------------------------------------------------------------
     def owns(self, backend) -> bool:
@@ -129,7 +112,7 @@ class ApiGatewayPlane:
         """Reserve and serve a port for an API id (any thread)."""
         port, sock = self._ports.reserve(key)
         if sock is not None:
-            asyncio.run_coroutine_threadsafe(self._front.serve(key, sock), self._loop)
+            self._runner.submit(self._front.serve(key, sock))
         return port
 
     # --- requests ---------------------------------------------------------------------------------------------------
@@ -168,16 +151,3 @@ class ApiGatewayPlane:
     def _rest_backend(self):
         return self.cloud.backend("apigateway")
 
-    def _call(self, function):
-        """Run `function` on the data plane's loop and wait for it (from any other thread)."""
-        if threading.current_thread() is self._thread:
-            return function()
-        done: Future = Future()
-
-        def run():
-            try:
-                done.set_result(function())
-            except BaseException as error:
-                done.set_exception(error)
-        self._loop.call_soon_threadsafe(run)
-        return done.result(timeout=30)

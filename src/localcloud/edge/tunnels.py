@@ -11,6 +11,7 @@ import threading
 import time
 
 from localcloud.edge.relay import splice
+from localcloud.serving import LoopThread
 
 log = logging.getLogger(__name__)
 
@@ -42,33 +43,19 @@ class Tunnels:
         self._spares = spares
         self._targets: dict[int, tuple[str, int]] = {}  # edge port → where this host serves it
         self._lock = threading.Lock()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name="edge-tunnels", daemon=True)
+        self._runner = LoopThread("edge-tunnels")
         self._unreachable_logged = False
         self.unreachable_since: float | None = None  # set while no spare can be offered: containers cannot reach us
         self._tasks: set[asyncio.Task] = set()  # the loop keeps only weak references to tasks
 
     # --- lifecycle --------------------------------------------------------------------------------------------------
     def start(self) -> "Tunnels":
-        self._thread.start()
+        self._runner.start(lambda: [self._spawn_spare() for _ in range(self._spares)])
         return self
 
     def close(self) -> None:
         """Close every spare and carried connection; return once the thread has ended."""
-        if self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        for _ in range(self._spares):
-            self._spawn_spare()
-        self._loop.run_forever()
-        tasks = asyncio.all_tasks(self._loop)
-        for task in tasks:
-            task.cancel()
-        self._loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-        self._loop.close()
+        self._runner.stop()
 
     # --- what the cloud's servers use ------------------------------------------------------------------------------
     def expose(self, port: int, target: tuple[str, int] | None = None) -> None:
@@ -100,7 +87,7 @@ class Tunnels:
 
     # --- spares -----------------------------------------------------------------------------------------------------
     def _spawn_spare(self) -> None:
-        task = self._loop.create_task(self._offer_spare())
+        task = self._runner.loop.create_task(self._offer_spare())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

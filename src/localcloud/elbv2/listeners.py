@@ -4,7 +4,6 @@ A port serves either a load balancer (then its port-80 listener, or its first HT
 listener and rules apply is read from moto at each request, so API changes take effect at once.
 """
 import asyncio
-import functools
 import logging
 import os
 import time
@@ -13,6 +12,7 @@ from collections.abc import Callable
 from localcloud.elbv2 import rules, wire
 from localcloud.elbv2.targets import TargetRegistry
 from localcloud.elbv2.upstream import ConnectionPool, TargetFailed
+from localcloud.serving import PortServers
 
 log = logging.getLogger(__name__)
 
@@ -58,24 +58,11 @@ class ListenerFront:
         self._backend = backend
         self._targets = targets
         self._pool = pool
-        self._servers: dict[str, asyncio.Server] = {}
         self._weighted_turns: dict[tuple, list[int]] = {}
-
-    # --- servers ----------------------------------------------------------------------------------------------------
-    async def serve(self, key: str, sock) -> None:
-        """Serve a reserved socket for a load balancer ARN or a listener ARN."""
-        self._servers[key] = await asyncio.start_server(functools.partial(self._connection, key), sock=sock)
-
-    def close(self, key: str) -> None:
-        if server := self._servers.pop(key, None):
-            server.close()
-
-    def close_all(self) -> None:
-        for key in list(self._servers):
-            self.close(key)
-
-    def serving(self) -> set[str]:
-        return set(self._servers)
+        # One server per load balancer ARN or listener ARN; closing them all closes their client connections too.
+        self._servers = PortServers(self._connection)
+        self.serve, self.close, self.close_all = self._servers.serve, self._servers.close, self._servers.close_all
+        self.serving = self._servers.keys
 
     def resolve(self, key: str):
         """(load balancer, listener) that a port's key stands for now, or (…, None) if it has no listener."""
@@ -114,8 +101,6 @@ class ListenerFront:
             pass
         except Exception:
             log.exception("listener %s: request failed", key)
-        finally:
-            writer.close()
 
     async def answer(self, load_balancer, listener, request: wire.Message, client_ip: str, local_port: int,
                      timeout_s: float) -> bytes:

@@ -1,8 +1,6 @@
 """Elbv2Plane: the load balancers' data plane, one event loop thread serving every listener and health check."""
 import asyncio
 import logging
-import threading
-from concurrent.futures import Future
 
 from moto.elbv2.models import FakeHealthStatus
 
@@ -11,6 +9,7 @@ from localcloud.elbv2.network_watch import AttachedAddresses
 from localcloud.elbv2.listeners import ListenerFront, load_balancer_arn_of, primary_listener
 from localcloud.config import LOAD_BALANCER_HOST
 from localcloud.elbv2.ports import PortBook
+from localcloud.serving import LoopThread
 from localcloud.elbv2.targets import TargetRegistry
 from localcloud.elbv2.upstream import ConnectionPool
 
@@ -46,8 +45,7 @@ class Elbv2Plane:
     def __init__(self):
         self.cloud = None
         self._ports = PortBook()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._runner: LoopThread | None = None
         self._wakeup: asyncio.Event | None = None
         self._pool: ConnectionPool | None = None
         self._targets: TargetRegistry | None = None
@@ -61,35 +59,21 @@ class Elbv2Plane:
         moto_patches.apply()
         self._network = AttachedAddresses(cloud.docker, cloud.network.id)
         self._network.start()
-        self._loop = asyncio.new_event_loop()
         self._pool = ConnectionPool(self._network.is_gone, connect=cloud.connect)
         self._targets = TargetRegistry(self._address_of, self._pool.forget, connect=cloud.connect)
         self._front = ListenerFront(self._backend, self._targets, self._pool)
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(ready,), name="elbv2-data-plane", daemon=True)
-        self._thread.start()
-        ready.wait()
+        self._runner = LoopThread("elbv2-data-plane").start(self._begin, on_stop=self._forget_everything)
         moto_patches.attach(self)
         self.reconcile_once()
 
-    def _run(self, ready: threading.Event) -> None:
-        asyncio.set_event_loop(self._loop)
+    def _begin(self) -> None:
         self._wakeup = asyncio.Event()
-        self._loop.create_task(self._reconcile_forever())
-        self._loop.call_soon(ready.set)
-        self._loop.run_forever()
-        self._forget_everything()
-        pending = asyncio.all_tasks(self._loop)  # the reconciler, check loops, open client connections
-        for task in pending:
-            task.cancel()
-        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        self._loop.close()
+        self._reconciler = asyncio.get_running_loop().create_task(self._reconcile_forever())
 
     def stop(self) -> None:
         moto_patches.detach(self)
-        if self._thread and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
+        if self._runner:
+            self._runner.stop()
         if self._network:
             self._network.stop()
         for key in self._ports.keys():
@@ -97,7 +81,7 @@ class Elbv2Plane:
 
     def reset(self) -> None:
         """moto's state is gone: close every listener port and forget every target."""
-        self._call(self._forget_everything)
+        self._runner.call(self._forget_everything)
 
     def _forget_everything(self) -> None:
         self._front.close_all()
@@ -107,7 +91,7 @@ class Elbv2Plane:
             self._ports.release(key)
 
     def status(self) -> dict:
-        running = bool(self._thread and self._thread.is_alive())
+        running = bool(self._runner and self._runner.running)
         load_balancers = {}
         if running:
             for load_balancer in list(self._backend().load_balancers.values()):
@@ -135,12 +119,12 @@ class Elbv2Plane:
 
     def reconcile_once(self) -> None:
         """One pass of the reconcile loop, run on the data plane's loop; returns when it is done."""
-        self._call(self._reconcile)
+        self._runner.call(self._reconcile)
 
     def wake(self) -> None:
         """The control plane changed something: reconcile now rather than at the next tick."""
-        if self._loop and self._wakeup and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wakeup.set)
+        if self._runner and self._wakeup and not self._runner.loop.is_closed():
+            self._runner.loop.call_soon_threadsafe(self._wakeup.set)
 
     # --- called by the moto patches ---------------------------------------------------------------------------------
     def owns(self, backend) -> bool:
@@ -150,7 +134,7 @@ class Elbv2Plane:
         """Reserve and serve a loopback port for a load balancer or listener ARN (any thread)."""
         port, sock = self._ports.reserve(key)
         if sock is not None:
-            asyncio.run_coroutine_threadsafe(self._front.serve(key, sock), self._loop)
+            self._runner.submit(self._front.serve(key, sock))
         return port
 
     def dns_name_for(self, load_balancer_arn: str) -> str:
@@ -208,16 +192,3 @@ class Elbv2Plane:
             ip = getattr(instance, "private_ip", None) or target_id
         return self.cloud.addresses.resolve(ip, int(port))
 
-    def _call(self, function):
-        """Run `function` on the data plane's loop and wait for it (from any other thread)."""
-        if threading.current_thread() is self._thread:
-            return function()
-        done: Future = Future()
-
-        def run():
-            try:
-                done.set_result(function())
-            except BaseException as error:
-                done.set_exception(error)
-        self._loop.call_soon_threadsafe(run)
-        return done.result(timeout=30)
