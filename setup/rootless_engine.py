@@ -21,6 +21,8 @@ from pathlib import Path
 
 import docker
 
+from localcloud import engine
+
 from setup._console import SetupError, done, fail, step
 from setup.base_images import copy_images, ensure_base_images, image_ids, images_to_copy
 from workshop.settings import BASE_IMAGES
@@ -30,7 +32,6 @@ RUNTIME_DIR = Path("/run/workshop/rootless")
 PID_FILE = Path("/run/workshop/dockerd-rootless.pid")
 LOG_FILE = Path("/var/log/workshop/dockerd-rootless.log")
 SCRIPT = Path("/usr/share/docker.io/contrib/dockerd-rootless.sh")
-MAIN_ENGINE_SOCKET = "unix:///var/run/docker.sock"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # The command each package brings; a missing command means a missing package.
 PACKAGES = {"rootlesskit": "rootlesskit", "slirp4netns": "slirp4netns", "newuidmap": "uidmap"}
@@ -224,8 +225,8 @@ def ensure_rootless_engine() -> str:
 
 
 def main_engine_host() -> str:
-    """The engine setup/engine.py makes answer: DOCKER_HOST, else the default socket its dockerd listens on."""
-    return os.environ.get("DOCKER_HOST") or MAIN_ENGINE_SOCKET
+    """The engine the rest of the workshop uses (DOCKER_HOST, else the docker CLI's context, else the socket)."""
+    return engine.docker_host()
 
 
 def main_engine() -> docker.DockerClient | None:

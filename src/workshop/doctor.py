@@ -354,8 +354,13 @@ def _engine_fix(engine: Engine) -> str:
     """One action that most likely gets an engine answering, for this platform and user."""
     if isinstance(engine.error, ImportError):
         return _reinstall_fix()
+    from localcloud.engine import EngineSelectionError
+
+    if isinstance(engine.error, EngineSelectionError):
+        return str(engine.error)  # it names the context, the file and the fix
     if os.environ.get("DOCKER_HOST"):
-        return f"`unset DOCKER_HOST` to use the default engine (no engine answers at {engine.host})"
+        return (f"start the engine at {engine.host}, or `unset DOCKER_HOST` to use your docker CLI's context "
+                f"(`docker context ls`)")
     context_host = _docker_context_host()
     if context_host and context_host != engine.host:
         return f"`export DOCKER_HOST={context_host}` (the engine your docker CLI context uses)"
