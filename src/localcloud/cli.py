@@ -91,10 +91,13 @@ def up_foreground(config: Config) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    from localcloud.cloud import LocalCloud
+    from localcloud.cloud import EngineUnavailable, LocalCloud
 
     cloud = LocalCloud(config)
-    cloud.start(wait=False)
+    try:
+        cloud.start(wait=False)
+    except EngineUnavailable as error:
+        raise CommandError(str(error)) from None
     config.state_dir.mkdir(parents=True, exist_ok=True)
     config.pid_file.write_text(str(os.getpid()))
     try:
@@ -164,6 +167,8 @@ def status_command(config: Config, as_json: bool) -> int:
 
 
 def down(config: Config) -> int:
+    from docker import errors as docker_errors
+
     from localcloud import docker_resources, engine
 
     pid = running_pid(config)
@@ -173,7 +178,12 @@ def down(config: Config) -> int:
         while running_pid(config) and time.monotonic() < deadline:
             time.sleep(0.1)
     config.pid_file.unlink(missing_ok=True)
-    removed = docker_resources.remove_everything(engine.client(), config.instance)
+    try:
+        removed = docker_resources.remove_everything(engine.client(), config.instance)
+    except docker_errors.DockerException as error:
+        raise CommandError(f"the local cloud is stopped, but the Docker engine at {engine.docker_host()} does not "
+                           f"answer ({str(error).splitlines()[0][:120]}), so what it started is still there: start "
+                           f"the engine, then run `localcloud down` again") from None
     print("local cloud down" + (f" (removed {removed})" if any(removed.values()) else ""))
     return 0
 

@@ -9,7 +9,7 @@ import docker
 from moto.backends import get_backend
 from moto.moto_api._internal.models import moto_api_backend
 
-from localcloud import docker_resources
+from localcloud import docker_resources, engine
 from localcloud.config import EDGE_ALIASES, Config
 from localcloud.control_plane import ControlPlane
 from localcloud.data_plane import DataPlane
@@ -35,6 +35,10 @@ def loadings(data_planes: list[DataPlane] | None) -> list[Loading]:
         return [Loading(spec.name, spec.moto_backends, spec.make) for spec in DATA_PLANES]
     backends = {spec.name: spec.moto_backends for spec in DATA_PLANES}
     return [Loading(plane.name, backends.get(plane.name, ()), lambda plane=plane: plane) for plane in data_planes]
+
+
+class EngineUnavailable(Exception):
+    """No Docker engine answers; the message says which one and what to do."""
 
 
 class AddressBook:
@@ -112,9 +116,13 @@ class LocalCloud:
     # --- lifecycle ------------------------------------------------------------------------------------------------
     def start(self, wait: bool = True) -> "LocalCloud":
         """Serve the AWS API, then start the data planes; with `wait`, return once all have started."""
-        from localcloud import engine  # the engine the docker CLI uses: DOCKER_HOST, else its current context
-        self.docker = engine.client()
-        self.docker.ping()  # no engine: fail now, not in the background
+        try:
+            self.docker = engine.client()
+            self.docker.ping()  # no engine: fail now, not in the background
+        except docker.errors.DockerException as error:
+            raise EngineUnavailable(f"no Docker engine answers at {engine.docker_host()} "
+                                    f"({str(error).splitlines()[0][:120]}): start it (Docker Desktop, `colima start`, "
+                                    f"or `make lab` on Linux), then start the local cloud again") from None
         self._control_plane = ControlPlane(self.config.host, self.config.port, self._routes(),
                                            hold=lambda backend: self._loader.hold(backend, HOLD_LIMIT_S))
         self._control_plane.start()

@@ -116,3 +116,13 @@ def test_aws_managed_policies_are_attachable_though_moto_loads_none_by_default()
         attached = iam.list_attached_role_policies(RoleName="execution")["AttachedPolicies"]
         assert [p["PolicyArn"] for p in attached] == [policy]
         cloud.reset()
+
+
+def test_up_and_down_without_an_engine_name_it_and_say_what_to_do(cli_env, tmp_path):
+    env = dict(cli_env, DOCKER_HOST=f"unix://{tmp_path}/no-engine.sock")
+    up = run_cli("up", env=env)
+    assert up.returncode == 1
+    assert f"no Docker engine answers at unix://{tmp_path}/no-engine.sock" in up.stderr and "Traceback" not in up.stderr
+    down = run_cli("down", env=env)
+    assert down.returncode == 1
+    assert "the Docker engine at" in down.stderr and "run `localcloud down` again" in down.stderr

@@ -19,7 +19,7 @@ import localcloud
 from localcloud import docker_resources
 from localcloud import engine as docker_engine
 from localcloud.config import CLOUD_HOST, Config
-from localcloud.edge import relay
+from localcloud.edge import Edge, relay
 from localcloud.edge.container import EDGE_IMAGE, EdgeUnavailable
 from localcloud.edge.tunnels import EdgeUnreachable, Tunnels, dial
 from localcloud.loopback_names import is_loopback_name
@@ -246,3 +246,21 @@ def test_a_missing_edge_image_says_how_to_get_it(monkeypatch):
     with pytest.raises(EdgeUnavailable, match=r"is missing: run `make lab`"):
         localcloud.running(Config(port=0, instance=instance), data_planes=[]).__enter__()
     assert docker_resources.leftovers(docker_engine.client(), instance)["containers"] == []
+
+
+def test_an_edge_whose_engine_stopped_says_so_and_what_to_do():
+    import types
+
+    import docker
+
+    class EngineGone:
+        name = "localcloud-edge"
+
+        def reload(self):
+            raise docker.errors.DockerException("Error while fetching server API version")
+    edge = Edge(client=None, network="localcloud", aliases=["localcloud.localhost"], labels={}, registry_port=0)
+    edge.container, edge.tunnels = EngineGone(), types.SimpleNamespace(unreachable_since=1.0)
+    status = edge.status()
+    assert not status["ready"]
+    assert status["error"].startswith("the Docker engine does not answer, so tasks and functions cannot reach")
+    assert "start the Docker engine if it stopped, then run `localcloud down` and `localcloud up`" in status["error"]
