@@ -2,8 +2,8 @@
 
 Figures (medians over `repeats` rounds, with samples): p50 and p99 of sequential kept-alive requests through a
 quick-created HTTP API to a warm Lambda function (targets ≤ 10 ms / ≤ 30 ms); p50 of a target container called
-directly and through HTTP API → ALB, and the difference (target: ≤ 5 ms over the target's own time). Clients run in
-their own processes, apart from the local cloud.
+directly (its published port) and through HTTP API → ALB, and the difference (target: ≤ 5 ms over the target's own
+time). Clients run in their own processes, apart from the local cloud.
 """
 import json
 import subprocess
@@ -11,6 +11,7 @@ import sys
 import uuid
 
 import localcloud
+from benchmarks.localcloud_elbv2 import start_target
 from benchmarks.stats import median_of
 from localcloud.apigateway import ApiGatewayPlane
 from localcloud.awslambda import LambdaPlane
@@ -56,7 +57,7 @@ def latency_ms(url: str, path: str) -> tuple[float, float]:
 
 def load_balanced_target(cloud) -> tuple[str, str]:
     """A target container behind a healthy ALB: (the target's own URL, the load balancer's URL)."""
-    _, ip = elb_fx.start_target(cloud, "bench")
+    ip, published = start_target(cloud)
     elbv2 = elb_fx.aws_client(cloud, "elbv2", validate=False)
     vpc, subnet_ids = elb_fx.subnets(cloud)
     group = elb_fx.create_target_group(elbv2, vpc)
@@ -65,11 +66,11 @@ def load_balanced_target(cloud) -> tuple[str, str]:
                           DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])
     elbv2.register_targets(TargetGroupArn=group, Targets=[{"Id": ip, "Port": 8080}])
     elb_fx.wait_for(lambda: elb_fx.states(elbv2, group) == {f"{ip}:8080": "healthy"}, what="target healthy")
-    return f"http://{ip}:8080", f"http://{balancer['DNSName']}"
+    return f"http://127.0.0.1:{published}", f"http://{balancer['DNSName']}"
 
 
 def run(repeats: int = 3) -> dict:
-    with localcloud.running(Config(port=0, instance=f"bench-apigw-{uuid.uuid4().hex[:8]}"),
+    with localcloud.running(Config(port=0, registry_port=0, instance=f"bench-apigw-{uuid.uuid4().hex[:8]}"),
                             data_planes=[Elbv2Plane(), LambdaPlane(), ApiGatewayPlane()]) as cloud:
         elb_fx.build_image(cloud.docker)
         try:
