@@ -264,3 +264,21 @@ def test_an_edge_whose_engine_stopped_says_so_and_what_to_do():
     assert not status["ready"]
     assert status["error"].startswith("the Docker engine does not answer, so tasks and functions cannot reach")
     assert "start the Docker engine if it stopped, then run `localcloud down` and `localcloud up`" in status["error"]
+
+
+@pytest.mark.docker
+def test_a_removed_network_is_reported_with_the_fix_and_down_still_leaves_nothing():
+    instance = instance_name()
+    engine = docker_engine.client()
+    with localcloud.running(Config(port=0, instance=instance), data_planes=[]) as cloud:
+        network = engine.networks.get(cloud.config.network)
+        network.disconnect(cloud.edge.container, force=True)  # a network in use cannot be removed
+        network.remove()
+        for _ in range(100):
+            edge = cloud.status()["parts"]["edge"]
+            if not edge["ready"]:
+                break
+            asyncio.run(asyncio.sleep(0.05))
+        assert f"is no longer on the network {cloud.config.network}" in edge["error"]
+        assert "`localcloud down` and `localcloud up`" in edge["error"]
+    assert docker_resources.leftovers(engine, instance) == {"containers": [], "networks": [], "volumes": []}

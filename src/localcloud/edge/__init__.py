@@ -19,6 +19,7 @@ __all__ = ["Edge", "EdgeUnavailable", "EdgeUnreachable"]
 class Edge:
     def __init__(self, client, network: str, aliases: list[str], labels: dict, registry_port: int):
         self._start = lambda: start_edge(client, network, aliases, labels, registry_port)
+        self.network = network
         self.names = f"{', '.join(aliases)} in the network {network}"  # how containers reach the cloud
         self.container = None
         self.tunnels: Tunnels | None = None
@@ -54,6 +55,8 @@ class Edge:
         try:
             self.container.reload()
             state = f"the edge container {self.container.name} is {self.container.status}"
+            if self.network not in (self.container.attrs["NetworkSettings"]["Networks"] or {}):
+                state = f"the edge container {self.container.name} is no longer on the network {self.network}"
         except docker.errors.NotFound:
             state = f"the edge container {self.container.name} was removed"
         except docker.errors.DockerException:
