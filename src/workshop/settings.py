@@ -1,4 +1,5 @@
 """One source of truth for names, versions and ports that setup, doctor, notebooks and tests share."""
+import os
 
 KERNEL_NAME = "python3"
 MIN_PYTHON = (3, 11)
@@ -17,8 +18,9 @@ WORKSHOP_LABEL = "org.workshop.managed"
 
 LAB_PORT = 8888
 LOCALCLOUD_PORT = 4566
-# Ports the notebooks publish containers on (loopback only).
-MONOLITH_PORT = 18080
-EXERCISE_PORT = 18081
+# Ports the notebooks publish containers on (loopback only); a second run beside the first, on another engine
+# (tests/run_all.sh), sets its own.
+MONOLITH_PORT = int(os.environ.get("WORKSHOP_MONOLITH_PORT", 18080))
+EXERCISE_PORT = int(os.environ.get("WORKSHOP_EXERCISE_PORT", 18081))
 
 MIN_FREE_DISK_GB = 3
