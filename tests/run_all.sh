@@ -9,7 +9,7 @@
 #   lane 3: on the rootless engine, every solution notebook executed with papermill, then the local cloud's tests
 #           (so that nbval's compared outputs are measured beside tests, not beside another workshop run).
 # The lanes share nothing: each cloud has its own instance and ports, lane 3's notebooks their own published ports,
-# scratch folder, docker config and executed copies. Without a rootless engine (not a Debian/Ubuntu host as root,
+# build folder (scratch and executed copies) and docker config. Without a rootless engine (not a Debian/Ubuntu host as root,
 # and DOCKER_HOST_ROOTLESS unset) lane 3 is skipped, and the run says so.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,8 +26,8 @@ lane3() {
     local status=0
     (
         export LOCALCLOUD_INSTANCE=notebook-tests-rootless LOCALCLOUD_PORT=4595 LOCALCLOUD_REGISTRY_PORT=4594
-        export LOCALCLOUD_STATE_DIR="$root/build/rootless/localcloud" NOTEBOOK_EXECUTED_DIR="$root/build/rootless/executed"
-        export WORKSHOP_MONOLITH_PORT=18090 WORKSHOP_EXERCISE_PORT=18091 WORKSHOP_SCRATCH_DIR="$root/build/rootless/exercises"
+        export LOCALCLOUD_STATE_DIR="$root/build/rootless/localcloud" WORKSHOP_BUILD_DIR="$root/build/rootless"
+        export WORKSHOP_MONOLITH_PORT=18090 WORKSHOP_EXERCISE_PORT=18091
         "$python" -m pytest -m notebook -p no:cacheprovider tests/notebooks/test_solutions.py "$@"
         notebooks_status=$?
         "$python" -m localcloud down >/dev/null 2>&1

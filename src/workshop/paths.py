@@ -7,7 +7,7 @@ SOLUTIONS = REPO_ROOT / "solutions"
 NOTEBOOKS = REPO_ROOT / "notebooks"
 SAMPLE_SERVICES = REPO_ROOT / "sample_services"
 SETUP = REPO_ROOT / "setup"
-BUILD = REPO_ROOT / "build"          # generated, never committed: executed notebooks, wheelhouse, scratch
+# Generated, never committed: executed notebooks, wheelhouse, scratch. A second test run beside the first, on another
+# engine (tests/run_all.sh), sets its own.
+BUILD = Path(os.environ.get("WORKSHOP_BUILD_DIR") or REPO_ROOT / "build")
 WHEELHOUSE = BUILD / "wheelhouse"
-# Where exercise checks build learners' answers; a second run beside the first (tests/run_all.sh) sets its own.
-SCRATCH = Path(os.environ.get("WORKSHOP_SCRATCH_DIR") or BUILD / "exercises")

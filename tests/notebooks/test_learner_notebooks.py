@@ -1,8 +1,5 @@
 """Every learner notebook runs as a learner first meets it: up to the check of its first exercise, which fails
 with the one-line message that says the answer is still missing. A notebook without exercises runs to the end."""
-import os
-from pathlib import Path
-
 import nbformat
 import pytest
 from papermill.exceptions import PapermillExecutionError
@@ -11,8 +8,7 @@ from workshop.checks import unanswered
 from workshop.paths import BUILD, NOTEBOOKS
 
 LEARNER_NOTEBOOKS = sorted(NOTEBOOKS.glob("*.ipynb"))
-# A run on the second engine keeps its executed copies apart (run_all.sh sets NOTEBOOK_EXECUTED_DIR).
-EXECUTED = Path(os.environ.get("NOTEBOOK_EXECUTED_DIR") or BUILD / "executed") / "notebooks"
+EXECUTED = BUILD / "executed" / "notebooks"
 
 
 def first_exercise(notebook) -> int | None:

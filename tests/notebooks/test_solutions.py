@@ -17,8 +17,7 @@ from workshop.paths import BUILD, SOLUTIONS
 from workshop.settings import KERNEL_NAME
 
 SOLUTION_NOTEBOOKS = sorted(SOLUTIONS.glob("*.ipynb"))
-# A run on the second engine keeps its executed copies apart (run_all.sh sets NOTEBOOK_EXECUTED_DIR).
-EXECUTED = Path(os.environ.get("NOTEBOOK_EXECUTED_DIR") or BUILD / "executed") / "solutions"
+EXECUTED = BUILD / "executed" / "solutions"
 FIRST_MODULES = ("00", "01", "02")
 HERE = Path(__file__).parent
 SANITIZE_FILE = HERE / "nbval_sanitize.cfg"

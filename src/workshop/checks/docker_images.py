@@ -13,11 +13,11 @@ import httpx
 from workshop.checks import ExerciseIncomplete, require_answer
 from workshop.containers import CannotStart, ContainerExited, NotServing, run_service, stop, url
 from workshop.images import BuildFailed, build_image, explain, remove_image
-from workshop.paths import SAMPLE_SERVICES, SCRATCH
+from workshop.paths import BUILD, SAMPLE_SERVICES
 from workshop.settings import EXERCISE_PORT
 
 SERVICE = SAMPLE_SERVICES / "hello"
-BUILD_FOLDER = SCRATCH / "02_hello"
+BUILD_FOLDER = BUILD / "exercises" / "02_hello"
 IMAGE_TAG = "workshop-exercise/hello:check"
 CONTAINER_NAME = "workshop-exercise-hello"
 CONTAINER_PORT = 8000
