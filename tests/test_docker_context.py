@@ -1,10 +1,8 @@
 """Everything that reaches the engine follows the docker CLI's context (Docker Desktop, Colima) as the CLI does."""
-import hashlib
-import json
-
 import pytest
 
 from setup import engine as setup_engine
+from tests.docker_cli_fixtures import add_context, empty_config, use_context
 from workshop import docker_client, doctor
 from workshop.docker_client import EngineUnavailable, get_client
 
@@ -14,13 +12,9 @@ NOWHERE = "unix:///nonexistent/colima/docker.sock"
 @pytest.fixture
 def colima(tmp_path, monkeypatch):
     """A docker CLI whose current context is `colima`, pointing at a socket where no engine answers."""
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
-    for name in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
-        monkeypatch.delenv(name, raising=False)
-    meta = tmp_path / "contexts" / "meta" / hashlib.sha256(b"colima").hexdigest() / "meta.json"
-    meta.parent.mkdir(parents=True)
-    meta.write_text(json.dumps({"Name": "colima", "Metadata": {}, "Endpoints": {"docker": {"Host": NOWHERE}}}))
-    (tmp_path / "config.json").write_text(json.dumps({"currentContext": "colima"}))
+    config = empty_config(tmp_path, monkeypatch)
+    meta = add_context(config, "colima", NOWHERE)
+    use_context(config, "colima")
     monkeypatch.setattr(docker_client, "_client", None)
     return meta
 

@@ -6,6 +6,7 @@ import docker
 import pytest
 
 from localcloud import engine
+from tests.docker_cli_fixtures import add_context, empty_config, meta_file, use_context
 
 COLIMA = "unix:///Users/learner/.colima/default/docker.sock"
 DESKTOP = "unix:///Users/learner/.docker/run/docker.sock"
@@ -13,29 +14,7 @@ DESKTOP = "unix:///Users/learner/.docker/run/docker.sock"
 
 @pytest.fixture
 def config(tmp_path, monkeypatch):
-    """An empty docker CLI configuration folder, and no engine settings in the environment."""
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
-    for name in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
-
-
-def meta_file(config, name):
-    return config / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest() / "meta.json"
-
-
-def add_context(config, name, host, **endpoint):
-    """A context as `docker context create` stores it."""
-    path = meta_file(config, name)
-    path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({"Name": name, "Metadata": {},
-                                "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": False, **endpoint}}}))
-    return path
-
-
-def use_context(config, name):
-    """What `docker context use NAME` writes."""
-    (config / "config.json").write_text(json.dumps({"auths": {}, "currentContext": name}))
+    return empty_config(tmp_path, monkeypatch)
 
 
 def test_docker_host_wins_over_any_context(config, monkeypatch):
