@@ -6,8 +6,7 @@
 #   lane 2: the browser test (it runs module 02 in JupyterLab), then every notebook executed with papermill (the
 #           solutions, and the learner versions up to their first check), then again with nbval in the same local
 #           cloud without cleanup in between (each module runs twice in a row: idempotence), on the native engine;
-#   lane 3: on the rootless engine, every solution notebook executed with papermill, then the local cloud's tests
-#           (so that nbval's compared outputs are measured beside tests, not beside another workshop run).
+#   lane 3: on the rootless engine, the local cloud's tests, then every solution notebook executed with papermill.
 # The lanes share nothing: each cloud has its own instance and ports, lane 3's notebooks their own published ports,
 # build folder (scratch and executed copies) and docker config. Without a rootless engine (not a Debian/Ubuntu host as root,
 # and DOCKER_HOST_ROOTLESS unset) lane 3 is skipped, and the run says so.
@@ -24,6 +23,7 @@ lane3() {
     export DOCKER_HOST="$rootless" DOCKER_CONFIG="$root/build/rootless/docker-config"
     mkdir -p "$DOCKER_CONFIG"
     local status=0
+    "$python" -m pytest -p no:cacheprovider tests/localcloud "$@" || status=1
     (
         export LOCALCLOUD_INSTANCE=notebook-tests-rootless LOCALCLOUD_PORT=4595 LOCALCLOUD_REGISTRY_PORT=4594
         export LOCALCLOUD_STATE_DIR="$root/build/rootless/localcloud" WORKSHOP_BUILD_DIR="$root/build/rootless"
@@ -33,7 +33,6 @@ lane3() {
         "$python" -m localcloud down >/dev/null 2>&1
         exit $notebooks_status
     ) || status=1
-    "$python" -m pytest -p no:cacheprovider tests/localcloud "$@" || status=1
     return $status
 }
 
@@ -57,7 +56,7 @@ lane3_status=0
 if [ -n "$rootless" ]; then
     wait "$lane3_pid"
     lane3_status=$?
-    echo "──── lane 3, on the rootless engine ($rootless): every solution notebook, then the local cloud's tests ────"
+    echo "──── lane 3, on the rootless engine ($rootless): the local cloud's tests, then every solution notebook ────"
     cat "$lane3_log"
 else
     echo "──── no rootless engine here: lane 3 (the local cloud and the notebooks on Docker Desktop's topology) skipped ────"
