@@ -128,7 +128,7 @@ def notify_plane_of_changes() -> None:
         def changed(self, *args, **kwargs):
             result = original(self, *args, **kwargs)
             if plane := plane_for(self):
-                plane.wake()
+                plane.settle()
             return result
         return changed
     for name in CHANGES:

@@ -15,8 +15,10 @@ from localcloud.elbv2.upstream import ConnectionPool
 
 log = logging.getLogger(__name__)
 
-# Without API calls to wake it, the reconcile pass still runs this often (draining deadlines, missed events).
+# Besides the pass after each change, the reconcile pass runs this often (draining deadlines, missed events).
 RECONCILE_INTERVAL_S = 1.0
+# A change call waits at most this long for the data plane to follow it.
+SETTLE_TIMEOUT_S = 10
 
 
 def target_groups_in_use(load_balancers: list) -> set[str]:
@@ -46,7 +48,6 @@ class Elbv2Plane:
         self.cloud = None
         self._ports = PortBook()
         self._runner: LoopThread | None = None
-        self._wakeup: asyncio.Event | None = None
         self._pool: ConnectionPool | None = None
         self._targets: TargetRegistry | None = None
         self._front: ListenerFront | None = None
@@ -67,7 +68,6 @@ class Elbv2Plane:
         self.reconcile_once()
 
     def _begin(self) -> None:
-        self._wakeup = asyncio.Event()
         self._reconciler = asyncio.get_running_loop().create_task(self._reconcile_forever())
 
     def stop(self) -> None:
@@ -121,10 +121,14 @@ class Elbv2Plane:
         """One pass of the reconcile loop, run on the data plane's loop; returns when it is done."""
         self._runner.call(self._reconcile)
 
-    def wake(self) -> None:
-        """The control plane changed something: reconcile now rather than at the next tick."""
-        if self._runner and self._wakeup and not self._runner.loop.is_closed():
-            self._runner.loop.call_soon_threadsafe(self._wakeup.set)
+    def settle(self) -> None:
+        """The control plane changed something: reconcile before the call answers, so that the next call already sees
+        its effect (a deregistered target is draining at once, as on AWS)."""
+        if self._runner and self._runner.running:
+            try:
+                self._runner.call(self._reconcile, timeout=SETTLE_TIMEOUT_S)
+            except Exception:  # the change stands in moto; the loop's next pass tries again
+                log.exception("elbv2 reconcile after a change failed; the next pass tries again")
 
     # --- called by the moto patches ---------------------------------------------------------------------------------
     def owns(self, backend) -> bool:
@@ -155,12 +159,7 @@ class Elbv2Plane:
                 self._reconcile()
             except Exception:
                 log.exception("elbv2 reconcile pass failed; trying again")
-            try:
-                async with asyncio.timeout(RECONCILE_INTERVAL_S):
-                    await self._wakeup.wait()
-            except TimeoutError:
-                pass
-            self._wakeup.clear()
+            await asyncio.sleep(RECONCILE_INTERVAL_S)
 
     def _reconcile(self) -> None:
         """Observe moto's load balancers and target groups; open and close ports, follow targets."""
