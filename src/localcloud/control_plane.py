@@ -11,7 +11,9 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from localcloud import moto_patching
 from localcloud.plane_loader import MOTO_IMPORTS
+from localcloud.providers import Providers
 
 INTERNAL_PREFIX = "/_localcloud/"
 HOSTS_REMEMBERED = 1024  # a client naming ever new hosts (S3 virtual-host buckets) must not grow the cache unbounded
@@ -23,11 +25,13 @@ Hold = Callable[[str], str | None]
 
 
 class HeldBackendApp:
-    """moto's app for one backend, made on its first call once `hold` lets that call through."""
+    """moto's app for one backend, made on its first call once `hold` lets that call through; a call that a data
+    plane's provider owns is answered by the provider."""
 
-    def __init__(self, backend: str, hold: Hold):
+    def __init__(self, backend: str, hold: Hold, providers: Providers):
         self._backend = backend
         self._hold = hold
+        self._providers = providers
         self._app = None
 
     def __call__(self, environ, start_response):
@@ -39,6 +43,10 @@ class HeldBackendApp:
             with MOTO_IMPORTS:  # making the app imports the service's moto modules
                 if self._app is None:
                     self._app = create_backend_app(self._backend)
+        if self._providers.serves(self._backend):
+            answer = self._providers.answer(self._backend, environ, self._app)
+            if answer is not None:
+                return answer(environ, start_response)
         return self._app(environ, start_response)
 
 
@@ -90,12 +98,16 @@ def method_names_from_class(clazz) -> list[str]:
 
 
 class ControlPlane:
-    def __init__(self, host: str, port: int, routes: dict[str, InternalRoute], hold: Hold = lambda backend: None):
+    def __init__(self, host: str, port: int, routes: dict[str, InternalRoute], hold: Hold = lambda backend: None,
+                 providers: Providers | None = None):
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per API call drowns what matters
         self._routes = routes
         # moto's dispatcher makes each backend's app once, under its lock: what it makes must not wait there.
-        self._moto = RememberingDispatcher(lambda backend: HeldBackendApp(backend, hold))
-        moto_responses.method_names_from_class = method_names_from_class
+        self.providers = providers or Providers()
+        self._moto = RememberingDispatcher(lambda backend: HeldBackendApp(backend, hold, self.providers))
+        moto_patching.replace(moto_responses, "method_names_from_class", method_names_from_class,
+                              why="moto lists a response class's methods on every call (inspect.getmembers): a "
+                                  "millisecond of each API call, for names that change only with the class")
         self._server = make_server(host, port, self._app, threaded=True, request_handler=OneWriteRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="control-plane", daemon=True)
 

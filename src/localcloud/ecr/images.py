@@ -13,6 +13,14 @@ images_lock = threading.RLock()
 IMMUTABLE_SETTINGS = (RepoTagMutability.IMMUTABLE, RepoTagMutability.IMMUTABLE_WITH_EXCLUSION)
 
 
+class PushedImage(Image):
+    """An image the registry holds; its size is ECR's (config plus layers), where moto counts the config alone."""
+    size_in_bytes: int | None = None
+
+    def get_image_size_in_bytes(self) -> int | None:
+        return self.size_in_bytes if self.size_in_bytes is not None else super().get_image_size_in_bytes()
+
+
 def is_digest(reference: str) -> bool:
     return ":" in reference  # tags cannot hold a colon; digests are `algorithm:hex`
 
@@ -65,7 +73,7 @@ def record_push(backend, repository, reference: str, manifest_bytes: bytes, medi
     with images_lock:
         image = next((image for image in repository.images if image.get_image_digest() == digest), None)
         if image is None:
-            image = Image(backend.account_id, tag, manifest_bytes.decode(), repository.name,
+            image = PushedImage(backend.account_id, tag, manifest_bytes.decode(), repository.name,
                           media_type or manifest.get("mediaType"), digest, repository.registry_id)
             image.artifact_media_type = manifest.get("config", {}).get("mediaType")
             image.size_in_bytes = image_size(manifest, repository)

@@ -6,6 +6,7 @@ import docker
 
 from localcloud.ecr import images
 from localcloud.ecr.registry_container import container_name, start_registry
+from localcloud.serving import repeat_in_thread
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +41,7 @@ class RegistryKeeper:
             self._thread = None
 
     def _run(self) -> None:
-        while not self._stopping.wait(CHECK_INTERVAL_S):
-            try:
-                self.reconcile_once()
-            except Exception:
-                log.exception("checking the registry container failed; trying again")
+        repeat_in_thread(self.reconcile_once, CHECK_INTERVAL_S, self._stopping, "checking the registry container")
 
     def reconcile_once(self) -> bool:
         """Observe the container; replace it if it is not running. True if it was replaced."""

@@ -1,8 +1,9 @@
 """EcrPlane: the registry container and its front, started and stopped with the cloud."""
-from localcloud.ecr import images, moto_patches
+from localcloud.ecr import images
 from localcloud.ecr.auth import Credentials
 from localcloud.ecr.front import RegistryFront
 from localcloud.ecr.keeper import RegistryKeeper, registry_running
+from localcloud.ecr.provider import EcrProvider
 from localcloud.ecr.registry_container import remove_registry, start_registry
 
 class EcrPlane:
@@ -15,6 +16,7 @@ class EcrPlane:
         self._front: RegistryFront | None = None
         self._registry_host: str | None = None
         self._keeper: RegistryKeeper | None = None
+        self._provider: EcrProvider | None = None
 
     # --- what other planes use -------------------------------------------------------------------------------------
     @property
@@ -30,12 +32,12 @@ class EcrPlane:
         """Credentials for `docker_client.images.pull(ref, auth_config=…)`."""
         return self.credentials.auth_config()
 
-    def owns(self, backend) -> bool:
-        return self.cloud is not None and backend is self.cloud.backend("ecr")
+    def backend(self):
+        """moto's ECR state for the cloud's account and region."""
+        return self.cloud.backend("ecr")
 
     # --- DataPlane -------------------------------------------------------------------------------------------------
     def start(self, cloud) -> None:
-        moto_patches.apply()
         self.cloud = cloud
         self.registry_url = start_registry(cloud)
         self._front = RegistryFront(self.credentials, lambda: cloud.backend("ecr"), self.registry_url)
@@ -44,12 +46,14 @@ class EcrPlane:
         self._front.public_host = self.registry_host
         cloud.edge.expose_registry(self._front.port)
         images.forget_images(cloud.backend("ecr"))
-        moto_patches.attach(self)
+        self._provider = EcrProvider(self, cloud.config.account_id, cloud.config.region)
+        cloud.providers.register(self._provider)
         self._keeper = RegistryKeeper(cloud, self._use_registry)
         self._keeper.start()
 
     def stop(self) -> None:
-        moto_patches.detach(self)
+        if self._provider is not None:
+            self.cloud.providers.unregister(self._provider)
         if self._keeper is not None:
             self._keeper.stop()
         if self._front is not None:
