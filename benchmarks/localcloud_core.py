@@ -3,6 +3,7 @@
 `up --detach` returns once the AWS API answers; parts still loading hold calls to them until they are ready, so
 the second figure says when the last call would stop waiting.
 """
+import json
 import os
 import socket
 import subprocess
@@ -55,7 +56,7 @@ def run(repeats: int) -> dict:
             wait_for_every_part(port)
             all_parts_seconds.append(time.perf_counter() - started)
             time.sleep(2)  # idle: let start-up garbage settle before reading memory
-            pid = int(open(os.path.join(state, "localcloud.pid")).read())
+            pid = json.loads(open(os.path.join(state, "localcloud.pid")).read())["pid"]
             idle_mb.append(resident_mb(pid))
             subprocess.run([*command, "down"], env=env, check=True, capture_output=True)
     return {"localcloud_up_detach_until_ready": median_of(up_seconds, target="≤ 1.8 s"),

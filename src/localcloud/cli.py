@@ -4,6 +4,7 @@ Only `up` (in the process that runs the cloud) and `down` import moto and docker
 waiting of `up --detach`, needs nothing but the standard library's HTTP client.
 """
 import argparse
+import dataclasses
 import http.client
 import json
 import os
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 from localcloud.config import Config
 
@@ -60,13 +62,118 @@ def describe_part(part: dict) -> str:
     return part.get("endpoint") or ""
 
 
-def running_pid(config: Config) -> int | None:
+# --- the pid file: `down` signals the process it names only once that process is checked to be the local cloud ----
+
+PROC = Path("/proc")  # absent on macOS: `ps` answers there instead
+
+
+@dataclasses.dataclass(frozen=True)
+class PidRecord:
+    pid: int
+    started: str | None = None  # None in the bare-pid file of an older version: then the command line alone is checked
+    command: str | None = None
+
+
+def ps_field(pid: int, field: str) -> str | None:
     try:
-        pid = int(config.pid_file.read_text())
-        os.kill(pid, 0)
-        return pid
+        result = subprocess.run(["ps", "-o", f"{field}=", "-p", str(pid)], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None
+
+
+def process_start_time(pid: int) -> str | None:
+    """When `pid` started (a reused pid starts later): /proc's stat field 22, else `ps`'s lstart; None if unknown."""
+    if not (PROC / "self").exists():
+        return ps_field(pid, "lstart")
+    try:
+        stat = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    return stat.rpartition(")")[2].split()[19]  # after the command name, which may hold spaces: fields 3, 4, … 22
+
+
+def process_command(pid: int) -> str | None:
+    if not (PROC / "self").exists():
+        return ps_field(pid, "command")
+    try:
+        raw = (PROC / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return None
+    return raw.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace") or None  # empty for a zombie
+
+
+def write_pid_file(config: Config) -> None:
+    pid = os.getpid()
+    record = {"pid": pid, "started": process_start_time(pid), "command": process_command(pid)}
+    config.pid_file.write_text(json.dumps(record) + "\n")
+
+
+def read_pid_file(config: Config) -> PidRecord | None:
+    """The pid file's record; None if it names no process (unreadable, or not a pid a signal may go to)."""
+    try:
+        data = json.loads(config.pid_file.read_text())
     except (OSError, ValueError):
         return None
+    if isinstance(data, dict):  # this version's format
+        record = PidRecord(data.get("pid"), data.get("started"), data.get("command"))
+    else:
+        record = PidRecord(data)  # an older version's: the bare pid
+    # 0 and negative pids signal whole process groups
+    valid = isinstance(record.pid, int) and not isinstance(record.pid, bool) and record.pid > 0
+    return record if valid else None
+
+
+def looks_like_a_cloud(command: str) -> bool:
+    """What `localcloud up` and `python -m localcloud up` run as (an older pid file recorded nothing else)."""
+    return "localcloud" in command and "up" in command.split()
+
+
+def not_the_cloud(record: PidRecord) -> str | None:
+    """Why the process the record names is not the local cloud that wrote it; None if it is (or cannot be told)."""
+    try:
+        os.kill(record.pid, 0)
+    except ProcessLookupError:
+        return f"no process {record.pid} runs: the local cloud ended without removing it"
+    except PermissionError:
+        return f"pid {record.pid} is now another user's process"
+    started, command = process_start_time(record.pid), process_command(record.pid)
+    reused = f"pid {record.pid} is now another process: {(command or 'unknown')[:80]}"
+    if record.started and started and started != record.started:
+        return reused
+    if record.command and command and command != record.command:
+        return reused
+    if not record.command and not (command and looks_like_a_cloud(command)):
+        return reused  # an older bare pid is trusted only when its process shows it is a local cloud
+    return None  # neither /proc nor ps answers: trusted, as before the check existed
+
+
+def remove_own_pid_file(config: Config) -> None:
+    """On stop: the pid file is removed only if it is still this process's, not a later cloud's."""
+    record = read_pid_file(config)
+    if record is not None and record.pid == os.getpid():
+        config.pid_file.unlink(missing_ok=True)
+
+
+def stop_cloud_process(config: Config) -> None:
+    """SIGTERM to the local cloud the pid file names, and wait until it has stopped; a stale pid file is removed."""
+    if not config.pid_file.exists():
+        return
+    record = read_pid_file(config)
+    stale = "it names no process" if record is None else not_the_cloud(record)
+    if stale:
+        config.pid_file.unlink(missing_ok=True)
+        print(f"removed a stale pid file, signalled nothing: {stale}")
+        return
+    try:
+        os.kill(record.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass  # it ended since the check
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    # the cloud removes its pid file once it has stopped; one that dies without doing so is no longer itself
+    while config.pid_file.exists() and not_the_cloud(record) is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    config.pid_file.unlink(missing_ok=True)
 
 
 def require_free_port(config: Config) -> None:
@@ -99,7 +206,7 @@ def up_foreground(config: Config) -> int:
     except EngineUnavailable as error:
         raise CommandError(str(error)) from None
     config.state_dir.mkdir(parents=True, exist_ok=True)
-    config.pid_file.write_text(str(os.getpid()))
+    write_pid_file(config)
     try:
         print(f"AWS endpoint {config.endpoint_url} answering; starting the data planes…", flush=True)
         while not cloud.wait_until_loaded(timeout=0.2) and not stop.is_set():
@@ -111,7 +218,7 @@ def up_foreground(config: Config) -> int:
     finally:
         print("stopping the local cloud…", flush=True)
         cloud.stop()
-        config.pid_file.unlink(missing_ok=True)
+        remove_own_pid_file(config)
     return 0
 
 
@@ -153,6 +260,17 @@ def up_detached(config: Config) -> int:
     raise CommandError(f"the local cloud did not come up{what}\nlast lines of its log:\n" + "\n".join(tail))
 
 
+def print_failed_parts(config: Config, parts: dict[str, dict]) -> None:
+    """One line under the parts: what did not start, whether the rest still runs, where to read why."""
+    states = {name: part_state(part) for name, part in parts.items() if name not in ("control-plane", "edge")}
+    failed = [name for name, state in states.items() if state == "failed"]
+    if not failed:
+        return
+    rest = "the other parts run" if len(failed) < len(states) else "only the AWS API answers"
+    print(f"not started: {', '.join(failed)} ({rest}); its log says why ({config.log_file} when detached); "
+          f"`localcloud down`, then `localcloud up --detach`, retries")
+
+
 def status_command(config: Config, as_json: bool) -> int:
     status = fetch_status(config)
     if as_json:
@@ -163,6 +281,7 @@ def status_command(config: Config, as_json: bool) -> int:
         marks = {"ready": "✔", "loading": "…", "failed": "✘", "not ready": "✘"}
         for name, part in status["parts"].items():
             print(f"{marks[part_state(part)]} {name:<14} {describe_part(part)}")
+        print_failed_parts(config, status["parts"])
     return 0 if status else 1
 
 
@@ -171,13 +290,7 @@ def down(config: Config) -> int:
 
     from localcloud import docker_resources, engine
 
-    pid = running_pid(config)
-    if pid:
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        while running_pid(config) and time.monotonic() < deadline:
-            time.sleep(0.1)
-    config.pid_file.unlink(missing_ok=True)
+    stop_cloud_process(config)
     try:
         removed = docker_resources.remove_everything(engine.client(), config.instance)
     except docker_errors.DockerException as error:

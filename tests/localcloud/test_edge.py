@@ -3,6 +3,7 @@ ports published on 127.0.0.1 — the one path every engine (Docker Desktop, Coli
 import asyncio
 import contextlib
 import http.server
+import json
 import os
 import socket
 import subprocess
@@ -174,7 +175,7 @@ def test_the_cloud_listens_on_loopback_only(tmp_path):
         subnet = clients["ec2"].describe_subnets()["Subnets"][0]["SubnetId"]
         clients["elbv2"].create_load_balancer(Name="loopback", Subnets=[subnet])
         clients["apigatewayv2"].create_api(Name="loopback", ProtocolType="HTTP")
-        pid = int((tmp_path / "state" / "localcloud.pid").read_text())
+        pid = json.loads((tmp_path / "state" / "localcloud.pid").read_text())["pid"]
         assert listening_addresses(pid) == {"0100007F"}, "a server of the cloud listens beyond 127.0.0.1"
     finally:
         subprocess.run([*cli, "down"], env=env, capture_output=True, timeout=120)
