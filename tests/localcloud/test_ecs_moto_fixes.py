@@ -1,4 +1,4 @@
-"""Each test names the moto ECS behaviour that `localcloud.ecs.moto_patches` works around."""
+"""Each test names a moto ECS behaviour that the ECS provider (`localcloud.ecs.provider`) works around."""
 import pytest
 from botocore.exceptions import ClientError
 

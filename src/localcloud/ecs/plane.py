@@ -8,7 +8,8 @@ import docker
 from moto.core.utils import utcnow
 
 from localcloud.config import MANAGED_LABEL, PART_LABEL
-from localcloud.ecs import moto_patches
+from localcloud.ecs import tasks as ecs_tasks
+from localcloud.ecs.provider import EcsProvider
 from localcloud.ecs.runner import PART, TASK_LABEL, TaskRunner
 from localcloud.ecs.scheduler import ServiceScheduler
 from localcloud.ecs.targets import TargetRegistrar
@@ -32,17 +33,18 @@ class EcsPlane:
         self._engine_thread: threading.Thread | None = None
         self._engine_events = None
         self._pool: ThreadPoolExecutor | None = None
+        self._provider: EcsProvider | None = None
 
     # --- DataPlane -------------------------------------------------------------------------------------------------
     def start(self, cloud) -> None:
-        moto_patches.apply()
         self.cloud = cloud
         self.runner = TaskRunner(cloud)
         self.registrar = TargetRegistrar(cloud)
         self.scheduler = ServiceScheduler(self.registrar)
         self._stopping.clear()
         self._pool = ThreadPoolExecutor(TASK_WORKERS, thread_name_prefix="ecs-task")
-        moto_patches.change_listeners.append(self._wake.set)
+        self._provider = EcsProvider(self, cloud.config.account_id, cloud.config.region)
+        cloud.providers.register(self._provider)
         self._engine_thread = threading.Thread(target=self._watch_engine, name="ecs-engine-events", daemon=True)
         self._loop_thread = threading.Thread(target=self._run, name="ecs-reconcile", daemon=True)
         self._engine_thread.start()
@@ -51,10 +53,10 @@ class EcsPlane:
     def stop(self) -> None:
         if self._loop_thread is None:
             return
+        self.cloud.providers.unregister(self._provider)
+        self._provider = None
         self._stopping.set()
         self._wake.set()
-        with contextlib.suppress(Exception):
-            moto_patches.change_listeners.remove(self._wake.set)
         self._loop_thread.join()
         if self._engine_events is not None:
             with contextlib.suppress(Exception):
@@ -70,6 +72,14 @@ class EcsPlane:
         self.runner.forget_all()
         self.registrar.forget_all()
         self.scheduler.forget_all()
+        self._wake.set()
+
+    def backend(self):
+        """moto's ECS state for the cloud's account and region."""
+        return self.cloud.backend("ecs")
+
+    def wake(self) -> None:
+        """Something that should run changed (an API call): the loop passes at once."""
         self._wake.set()
 
     def status(self) -> dict:
@@ -92,14 +102,15 @@ class EcsPlane:
         """Observe the containers and moto's tasks and services, then start or stop what differs."""
         backend = self.cloud.backend("ecs")
         summaries = {c["Id"]: c for c in self.cloud.docker.api.containers(all=True, filters=self._selector())}
-        tasks = [task for cluster_tasks in list(backend.tasks.values()) for task in list(cluster_tasks.values())]
+        tasks = [task for cluster_tasks in list(backend.tasks.values()) for task in list(cluster_tasks.values())
+                 if ecs_tasks.is_ours(task)]
         for task in tasks:
             if task.task_arn not in self._in_flight:
                 try:
                     self.runner.observe(task, summaries)
                 except Exception:
                     log.exception("task %s: observing its containers failed", task.task_arn)
-        self.scheduler.reconcile(backend, tasks)
+        self.scheduler.reconcile(LaunchingBackend(backend, self.wake), tasks)
         for task in tasks:
             if task.desired_status == "RUNNING" and task.last_status == "PROVISIONING":
                 self._submit(task.task_arn, self.runner.launch, task)
@@ -173,3 +184,18 @@ class EcsPlane:
                     for entry in task.containers:
                         entry["lastStatus"] = "STOPPED"
 
+
+class LaunchingBackend:
+    """moto's ECS backend as the service scheduler uses it, its run_task launching as RunTask does (complete tasks
+    for the data plane, the loop woken so they start at once)."""
+
+    def __init__(self, backend, wake):
+        self._backend, self._wake = backend, wake
+
+    def __getattr__(self, name: str):
+        return getattr(self._backend, name)
+
+    def run_task(self, *args, **kwargs) -> list:
+        started = ecs_tasks.start_tasks(self._backend, *args, **kwargs)
+        self._wake()
+        return started

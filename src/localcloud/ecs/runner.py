@@ -8,6 +8,7 @@ import docker
 from moto.core.utils import utcnow
 
 from localcloud.ecs import container_spec, discovery
+from localcloud.image_references import registry_host, split_reference
 from localcloud.ecs.logs import LogGroupMissing, LogShipper, awslogs_options, prepare_destination, stream_name
 
 log = logging.getLogger(__name__)
@@ -33,20 +34,6 @@ class TaskRuntime:
     private_ip: str | None = None
     host_ports: dict[int, int] = field(default_factory=dict)
     shippers: list[LogShipper] = field(default_factory=list)
-
-
-def registry_host(image: str) -> str | None:
-    first, slash, _ = image.partition("/")
-    return first if slash and ("." in first or ":" in first or first == "localhost") else None
-
-
-def split_reference(image: str) -> tuple[str, str]:
-    """`repo:tag` or `repo@digest` → (repository, tag or digest) as the SDK's pull wants them."""
-    if "@" in image:
-        repository, _, digest = image.partition("@")
-        return repository, digest
-    repository, _, tag = image.rpartition(":")
-    return (repository, tag) if repository and "/" not in tag else (image, "latest")
 
 
 class TaskRunner:

@@ -3,6 +3,8 @@ import logging
 
 from moto.elbv2.exceptions import InvalidTargetError, TargetGroupNotFoundError
 
+from localcloud.elbv2 import provider as elbv2  # registrations as the API makes them: keyed by (Id, Port), settled
+
 log = logging.getLogger(__name__)
 
 
@@ -32,11 +34,10 @@ class TargetRegistrar:
         if task.task_arn in self.registered:
             return []
         targets = task_targets(service, task)
-        elbv2 = self.cloud.backend("elbv2")
         joined = []
         for group_arn, ip, port in targets:
             try:
-                elbv2.register_targets(group_arn, [{"Id": ip, "Port": port}])
+                elbv2.register_targets(self.cloud, group_arn, [{"Id": ip, "Port": port}])
                 joined.append(group_arn)
             except TargetGroupNotFoundError:
                 log.warning("service %s: target group %s does not exist", service.name, group_arn)
@@ -45,11 +46,10 @@ class TargetRegistrar:
 
     def deregister(self, task) -> list[str]:
         """Take a task out of its target groups before it stops; the target group ARNs it left."""
-        elbv2 = self.cloud.backend("elbv2")
         left = []
         for group_arn, ip, port in self.registered.pop(task.task_arn, []):
             try:
-                elbv2.deregister_targets(group_arn, [{"Id": ip, "Port": port}])
+                elbv2.deregister_targets(self.cloud, group_arn, [{"Id": ip, "Port": port}])
                 left.append(group_arn)
             except (TargetGroupNotFoundError, InvalidTargetError):
                 pass
