@@ -4,12 +4,13 @@ import logging
 
 from moto.elbv2.models import FakeHealthStatus
 
-from localcloud.elbv2 import moto_patches
 from localcloud.elbv2.network_watch import AttachedAddresses
 from localcloud.elbv2.listeners import ListenerFront, load_balancer_arn_of, primary_listener
 from localcloud.config import LOAD_BALANCER_HOST
 from localcloud.elbv2.ports import PortBook
-from localcloud.serving import LoopThread
+from localcloud.elbv2.provider import Elbv2Provider
+from localcloud.elbv2.target_groups import adopt
+from localcloud.serving import LoopThread, repeat_on_loop
 from localcloud.elbv2.targets import TargetRegistry
 from localcloud.elbv2.upstream import ConnectionPool
 
@@ -52,26 +53,29 @@ class Elbv2Plane:
         self._targets: TargetRegistry | None = None
         self._front: ListenerFront | None = None
         self._network: AttachedAddresses | None = None
+        self._provider: Elbv2Provider | None = None
 
     # --- lifecycle --------------------------------------------------------------------------------------------------
     def start(self, cloud) -> None:
         self.cloud = cloud
         self._ports = PortBook(exposure=cloud)  # containers reach every load balancer too, through the edge
-        moto_patches.apply()
         self._network = AttachedAddresses(cloud.docker, cloud.network.id)
         self._network.start()
         self._pool = ConnectionPool(self._network.is_gone, connect=cloud.connect)
         self._targets = TargetRegistry(self._address_of, self._pool.forget, connect=cloud.connect)
-        self._front = ListenerFront(self._backend, self._targets, self._pool)
+        self._front = ListenerFront(self.backend, self._targets, self._pool)
         self._runner = LoopThread("elbv2-data-plane").start(self._begin, on_stop=self._forget_everything)
-        moto_patches.attach(self)
         self.reconcile_once()
+        self._provider = Elbv2Provider(self, cloud.config.account_id, cloud.config.region)
+        cloud.providers.register(self._provider)
 
     def _begin(self) -> None:
         self._reconciler = asyncio.get_running_loop().create_task(self._reconcile_forever())
 
     def stop(self) -> None:
-        moto_patches.detach(self)
+        if self._provider is not None:
+            self.cloud.providers.unregister(self._provider)
+            self._provider = None
         if self._runner:
             self._runner.stop()
         if self._network:
@@ -94,7 +98,7 @@ class Elbv2Plane:
         running = bool(self._runner and self._runner.running)
         load_balancers = {}
         if running:
-            for load_balancer in list(self._backend().load_balancers.values()):
+            for load_balancer in list(self.backend().load_balancers.values()):
                 load_balancers[load_balancer.name] = {
                     "dns_name": load_balancer.dns_name,
                     "listeners": {f"{listener.protocol}:{listener.port}": self.listener_url(listener.arn)
@@ -106,7 +110,7 @@ class Elbv2Plane:
     def listener_url(self, listener_arn: str) -> str | None:
         """Where a listener answers (on this host and in containers): its load balancer's DNSName if it is the
         primary one."""
-        load_balancer = self._backend().load_balancers.get(load_balancer_arn_of(listener_arn))
+        load_balancer = self.backend().load_balancers.get(load_balancer_arn_of(listener_arn))
         if load_balancer is None or listener_arn not in load_balancer.listeners:
             return None
         primary = primary_listener(load_balancer)
@@ -130,9 +134,10 @@ class Elbv2Plane:
             except Exception:  # the change stands in moto; the loop's next pass tries again
                 log.exception("elbv2 reconcile after a change failed; the next pass tries again")
 
-    # --- called by the moto patches ---------------------------------------------------------------------------------
-    def owns(self, backend) -> bool:
-        return self.cloud is not None and backend is self._backend()
+    # --- called by the provider -------------------------------------------------------------------------------------
+    def backend(self):
+        """moto's ELBv2 state for this cloud's account and region."""
+        return self.cloud.backend("elbv2")
 
     def claim_port(self, key: str) -> int:
         """Reserve and serve a loopback port for a load balancer or listener ARN (any thread)."""
@@ -154,16 +159,11 @@ class Elbv2Plane:
 
     # --- the reconcile loop -----------------------------------------------------------------------------------------
     async def _reconcile_forever(self) -> None:
-        while True:
-            try:
-                self._reconcile()
-            except Exception:
-                log.exception("elbv2 reconcile pass failed; trying again")
-            await asyncio.sleep(RECONCILE_INTERVAL_S)
+        await repeat_on_loop(self._reconcile, RECONCILE_INTERVAL_S, "elbv2 reconcile pass")
 
     def _reconcile(self) -> None:
         """Observe moto's load balancers and target groups; open and close ports, follow targets."""
-        backend = self._backend()
+        backend = self.backend()
         load_balancers = list(backend.load_balancers.values())
         wanted = {}
         for load_balancer in load_balancers:
@@ -177,12 +177,12 @@ class Elbv2Plane:
             port = self.claim_port(key)
             if key in backend.load_balancers:  # created before this plane started
                 wanted[key].dns_name = dns_name(port)
-        self._targets.sync(list(backend.target_groups.values()), target_groups_in_use(load_balancers))
+        target_groups = list(backend.target_groups.values())
+        for target_group in target_groups:  # made by moto itself (CloudFormation) or before this plane started
+            adopt(target_group)
+        self._targets.sync(target_groups, target_groups_in_use(load_balancers))
 
     # --- helpers ----------------------------------------------------------------------------------------------------
-    def _backend(self):
-        return self.cloud.backend("elbv2")
-
     def _address_of(self, target_group, target_id: str, port: int) -> tuple[str, int]:
         """Where the host reaches a target: through the address book for task IPs, else the address itself."""
         ip = target_id

@@ -6,7 +6,7 @@ event loop. Other threads only read (`state_of`, `describe`).
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from localcloud.elbv2 import health, upstream
 from localcloud.elbv2.health import TargetHealth
@@ -35,11 +35,13 @@ def deregistration_delay(target_group) -> float:
 
 class TargetRegistry:
     def __init__(self, address_of: Callable[[object, str, int], Address], forget_connections: Callable[[Address], None],
-                 clock: Callable[[], float] = time.monotonic, connect=None):
+                 clock: Callable[[], float] = time.monotonic, connect=None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
         self._address_of = address_of  # (target group, target id, port) -> where the host reaches it
         self._connect = connect or upstream.open_connection
         self._forget_connections = forget_connections
         self._clock = clock
+        self._sleep = sleep  # waits between health checks; tests pass one that follows their clock
         self.records: dict[TargetKey, TargetHealth] = {}
         self._groups: dict[str, object] = {}
         self._checks: dict[TargetKey, asyncio.Task] = {}
@@ -112,7 +114,7 @@ class TargetRegistry:
             except Exception:
                 log.exception("target %s: health check failed to run", key)
             elapsed = self._clock() - started
-            await asyncio.sleep(max(0.0, float(group.health_check_interval_seconds) - elapsed))
+            await self._sleep(max(0.0, float(group.health_check_interval_seconds) - elapsed))
 
     def _stop_checks(self, key: TargetKey) -> None:
         task = self._checks.pop(key, None)
