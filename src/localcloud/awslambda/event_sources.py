@@ -49,14 +49,16 @@ def mapping_concurrency(mapping) -> int:
 
 
 class SqsPoller:
-    def __init__(self, plane):
+    def __init__(self, plane, executor=None):
+        """`executor` runs the batches (`submit(fn, *args)`, `shutdown(...)`); default: a thread per batch."""
         self.plane = plane
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._by_mapping: Counter[str] = Counter()   # batches in flight, from receive to delete
         self._by_function: Counter[str] = Counter()
-        self._pool = ThreadPoolExecutor(MAX_BATCHES_IN_FLIGHT, thread_name_prefix="lambda-sqs")
+        self._pool = executor if executor is not None else ThreadPoolExecutor(MAX_BATCHES_IN_FLIGHT,
+                                                                              thread_name_prefix="lambda-sqs")
         self._thread = threading.Thread(target=self._run, name="lambda-sqs-poller", daemon=True)
 
     def start(self) -> "SqsPoller":

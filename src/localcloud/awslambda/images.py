@@ -2,6 +2,7 @@
 import docker
 
 from localcloud.awslambda.function_spec import RUNTIME_IMAGE
+from localcloud.image_references import registry_host, split_reference
 
 
 class ImageUnavailable(Exception):
@@ -10,22 +11,9 @@ class ImageUnavailable(Exception):
         self.learner_message = message
 
 
-def registry_of(image: str) -> str | None:
-    first, slash, _ = image.partition("/")
-    return first if slash and ("." in first or ":" in first or first == "localhost") else None
-
-
-def split_reference(image: str) -> tuple[str, str]:
-    if "@" in image:
-        repository, _, digest = image.partition("@")
-        return repository, digest
-    repository, _, tag = image.rpartition(":")
-    return (repository, tag) if repository and "/" not in tag else (image, "latest")
-
-
 def ensure_image(cloud, image: str) -> None:
     ecr = next((plane for plane in cloud.planes if plane.name == "ecr"), None)
-    if ecr is not None and registry_of(image) == ecr.registry_host:
+    if ecr is not None and registry_host(image) == ecr.registry_host:
         repository, tag = split_reference(image)
         try:
             cloud.docker.images.pull(repository, tag=tag, auth_config=ecr.auth_config())

@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 import docker
 from moto.awslambda.exceptions import UnknownFunctionException
 
-from localcloud.awslambda import moto_patches
 from localcloud.awslambda.calls import Call, error_document
 from localcloud.awslambda.concurrency import ConcurrencyLimits
 from localcloud.awslambda.container_spec import PART
@@ -18,9 +17,13 @@ from localcloud.awslambda.event_sources import SqsPoller
 from localcloud.awslambda.function_spec import UnsupportedFunction, spec_of
 from localcloud.awslambda.invocation import (FunctionNotFound, InvalidRequestContent, Invocation, LambdaInvokeError,
                                              Throttled)
+from localcloud.awslambda.local_function import planes
 from localcloud.awslambda.logs import LogFlusher
 from localcloud.awslambda.pool import FunctionPool
+from localcloud.awslambda.provider import LambdaProvider
+from localcloud.awslambda.sqs_provider import SqsProvider
 from localcloud.config import MANAGED_LABEL, PART_LABEL
+from localcloud.serving import repeat_in_thread
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,7 @@ class LambdaPlane:
         self._stopping = threading.Event()
         self._reaper: threading.Thread | None = None
         self._sqs = None
+        self._providers: list = []
 
     # --- what other planes use -------------------------------------------------------------------------------------
     def invoke(self, function: str, payload: bytes, *, qualifier: str | None = None) -> Invocation:
@@ -174,11 +178,7 @@ class LambdaPlane:
 
     # --- the reaper ------------------------------------------------------------------------------------------------
     def _reap(self) -> None:
-        while not self._stopping.wait(REAP_INTERVAL_S):
-            try:
-                self.reap_once()
-            except Exception:
-                log.exception("Lambda reaper pass failed; trying again")
+        repeat_in_thread(self.reap_once, REAP_INTERVAL_S, self._stopping, "Lambda reaper pass")
 
     def reap_once(self) -> None:
         """Retire pools whose function changed or went; close idle environments; forget empty retired pools."""
@@ -202,7 +202,6 @@ class LambdaPlane:
 
     # --- DataPlane -------------------------------------------------------------------------------------------------
     def start(self, cloud) -> None:
-        moto_patches.apply()
         self.cloud = cloud
         self._stopping.clear()
         self._retired: list[FunctionPool] = []
@@ -218,12 +217,19 @@ class LambdaPlane:
         self._sqs = SqsPoller(self).start()
         self._reaper = threading.Thread(target=self._reap, name="lambda-reaper", daemon=True)
         self._reaper.start()
-        moto_patches.attach(self)
+        planes.attach(self)
+        self._providers = [LambdaProvider(self, cloud.config.account_id, cloud.config.region),
+                           SqsProvider(self, cloud.config.account_id, cloud.config.region)]
+        for provider in self._providers:
+            cloud.providers.register(provider)
 
     def stop(self) -> None:
         if self._reaper is None:
             return
-        moto_patches.detach(self)
+        for provider in self._providers:
+            self.cloud.providers.unregister(provider)
+        self._providers = []
+        planes.detach(self)
         self._stopping.set()
         self._sqs.stop()
         self._reaper.join()

@@ -19,8 +19,11 @@ log = logging.getLogger(__name__)
 
 
 class FunctionPool:
-    def __init__(self, plane, spec: FunctionSpec):
+    def __init__(self, plane, spec: FunctionSpec, *, sandbox_factory=Sandbox, clock=time.monotonic):
+        """`sandbox_factory(pool, cloud, aws_endpoint_url)` makes an environment; `clock` is what idleness is
+        measured against (the environments' `idle_since` comes from the same clock)."""
         self.plane, self.spec = plane, spec
+        self._sandbox_factory, self._clock = sandbox_factory, clock
         self.retired = False
         self.sandboxes: set[Sandbox] = set()
         self._queue: queue.Queue[calls.Call] = queue.Queue()
@@ -65,7 +68,7 @@ class FunctionPool:
             self.plane.starter.submit(self._start_sandbox)
 
     def _start_sandbox(self) -> None:
-        sandbox = Sandbox(self, self.plane.cloud, self.plane.aws_endpoint_url)
+        sandbox = self._sandbox_factory(self, self.plane.cloud, self.plane.aws_endpoint_url)
         with self._lock:
             self._starting -= 1
             needed = not self.retired and self._queue.qsize() > self._free()
@@ -111,7 +114,7 @@ class FunctionPool:
             sandbox.close()
 
     def reap_idle(self, idle_s: float) -> None:
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             idle = [s for s in self.sandboxes if not s.busy and now - s.idle_since > idle_s]
             for sandbox in idle:
