@@ -1,17 +1,16 @@
 """HTTP APIs (API Gateway v2): a request → stage → route → integration → response."""
-import asyncio
 import json
 import logging
-import time
 
 from localcloud.apigateway import events, lambda_output
 from localcloud.apigateway.access_log import AccessRecord
 from localcloud.apigateway.answers import HTTP_API, GatewayResponse, gateway_error
 from localcloud.apigateway.deployments import served_http_api
 from localcloud.apigateway.incoming import IncomingRequest
-from localcloud.apigateway.integrations import (IntegrationFailed, IntegrationTimedOut, fill_path_variables,
+from localcloud.apigateway.integrations import (IntegrationFailed, fill_path_variables,
                                                 lambda_function_of, with_stage_variables)
 from localcloud.apigateway.routes import best_match, split_path
+from localcloud.apigateway.stage_handler import StageHandler
 
 log = logging.getLogger(__name__)
 
@@ -48,21 +47,10 @@ def _throttle_limits(stage, route_key: str) -> tuple[float | None, int | None]:
     return settings.get("throttlingRateLimit"), settings.get("throttlingBurstLimit")
 
 
-class HttpApiHandler:
-    def __init__(self, account_id: str, lambdas, http, limits, notices, access_log):
-        self._account_id = account_id
-        self._lambdas, self._http, self._limits, self._notices = lambdas, http, limits, notices
-        self._access_log = access_log
-
+class HttpApiHandler(StageHandler):
     async def handle(self, api, request: IncomingRequest) -> GatewayResponse:
         record = AccessRecord(request, self._account_id, api.api_id)
-        response = await self._answer(api, request, record)
-        if not any(key.lower() == "apigw-requestid" for key, _ in response.headers):
-            response.headers.append(("apigw-requestid", request.request_id))
-        record.response, record.responded_at = response, time.time()
-        # Queued in the loop's next turn: the front has written the response by then, so logging never delays it.
-        asyncio.get_running_loop().call_soon(self._access_log.submit, record)
-        return response
+        return self._answered(record, await self._answer(api, request, record), "apigw-requestid")
 
     async def _answer(self, api, request: IncomingRequest, record: AccessRecord) -> GatewayResponse:
         def error(kind):
@@ -89,25 +77,11 @@ class HttpApiHandler:
                                       route["routeKey"].partition(" ")[2] or "/", parameters,
                                       dict(stage.stage_variables or {}))
         timeout_s = (integration.get("timeoutInMillis") or DEFAULT_TIMEOUT_MS) / 1000
-        started = time.perf_counter()
-        try:
-            if integration["integrationType"] == "AWS_PROXY":
-                response = await self._call_lambda(integration, request, context, timeout_s)
-                record.integration_status = 200  # Lambda's Invoke answered; the function's own status follows
-                record.integration_answer_status = None if response.error else response.status
-                return response
-            if integration["integrationType"] == "HTTP_PROXY":
-                response = await self._call_http(integration, request, context, timeout_s)
-                record.integration_status = record.integration_answer_status = response.status
-                return response
-        except IntegrationTimedOut as failure:
-            log.info("HTTP API %s: %s", api.api_id, failure)
-            return error("timeout")
-        except IntegrationFailed as failure:
-            log.warning("HTTP API %s: %s", api.api_id, failure)
-            return error("integration_failed")
-        finally:
-            record.integration_latency_ms = round((time.perf_counter() - started) * 1000)
+        response = await self._integrated(record, integration["integrationType"], {
+            "AWS_PROXY": lambda: self._call_lambda(integration, request, context, timeout_s),
+            "HTTP_PROXY": lambda: self._call_http(integration, request, context, timeout_s)}, error)
+        if response is not None:
+            return response
         self._notices.notice(api.api_id, f"{integration['integrationType']} integrations",
                              "such routes answer 500 Internal Server Error")
         return error("integration_failed")

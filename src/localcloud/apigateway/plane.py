@@ -1,20 +1,18 @@
 """ApiGatewayPlane: every API's own port, served by one event loop thread; requests go to Lambda or HTTP."""
 import asyncio
-import logging
 
-from localcloud.apigateway import moto_patches
 from localcloud.apigateway.access_log import AccessLogWriter
 from localcloud.apigateway.front import ApiFront
 from localcloud.apigateway.http_api import HttpApiHandler
 from localcloud.apigateway.integrations import HttpCaller, LambdaCaller
+from localcloud.apigateway.provider import HttpApiProvider, RestApiProvider
 from localcloud.apigateway.rest_api import RestApiHandler
 from localcloud.apigateway.throttling import StageLimits
 from localcloud.apigateway.unenforced import UnenforcedNotices
 from localcloud.config import API_HOST
 from localcloud.elbv2.ports import PortBook
-from localcloud.serving import LoopThread
+from localcloud.serving import LoopThread, repeat_on_loop
 
-log = logging.getLogger(__name__)
 
 # Without API calls to wake it, the reconcile pass still runs this often (deleted APIs close their ports).
 RECONCILE_INTERVAL_S = 1.0
@@ -35,6 +33,7 @@ class ApiGatewayPlane:
         self.notices = UnenforcedNotices()
         self._http_apis: HttpApiHandler | None = None
         self._rest_apis: RestApiHandler | None = None
+        self._providers: list = []
 
     # --- lifecycle --------------------------------------------------------------------------------------------------
     def start(self, cloud) -> None:
@@ -42,7 +41,6 @@ class ApiGatewayPlane:
         # Exposed through the edge: the notebook on this host and the tasks and functions in containers all reach
         # an API at the same URL, as everyone reaches execute-api.amazonaws.com on AWS.
         self._ports = PortBook(exposure=cloud)
-        moto_patches.apply()
         self._front = ApiFront(self._handler_for)
         self._lambdas = LambdaCaller(cloud)
         self._http = HttpCaller(cloud)
@@ -53,14 +51,19 @@ class ApiGatewayPlane:
         self._rest_apis = RestApiHandler(account, self._lambdas, self._http, self.limits, self.notices,
                                          self._access_log)
         self._runner = LoopThread("apigateway-data-plane").start(self._begin, on_stop=self._forget_everything)
-        moto_patches.attach(self)
+        self._providers = [provider(self, account, cloud.config.region)
+                           for provider in (HttpApiProvider, RestApiProvider)]
+        for provider in self._providers:
+            cloud.providers.register(provider)
         self.reconcile_once()
 
     def _begin(self) -> None:
         self._reconciler = asyncio.get_running_loop().create_task(self._reconcile_forever())
 
     def stop(self) -> None:
-        moto_patches.detach(self)
+        for provider in self._providers:
+            self.cloud.providers.unregister(provider)
+        self._providers = []
         if self._runner:
             self._runner.stop()
         if self._access_log:
@@ -104,10 +107,7 @@ class ApiGatewayPlane:
     def reconcile_once(self) -> None:
         self._runner.call(self._reconcile)
 
-    # --- called by the moto patches ---------------------------------------------------------------------------------
-    def owns(self, backend) -> bool:
-        return self.cloud is not None and (backend is self._http_backend() or backend is self._rest_backend())
-
+    # --- called by the providers ------------------------------------------------------------------------------------
     def claim_port(self, key: str) -> int:
         """Reserve and serve a port for an API id (any thread)."""
         port, sock = self._ports.reserve(key)
@@ -125,12 +125,7 @@ class ApiGatewayPlane:
 
     # --- the reconcile loop -----------------------------------------------------------------------------------------
     async def _reconcile_forever(self) -> None:
-        while True:
-            try:
-                self._reconcile()
-            except Exception:
-                log.exception("apigateway reconcile pass failed; trying again")
-            await asyncio.sleep(RECONCILE_INTERVAL_S)
+        await repeat_on_loop(self._reconcile, RECONCILE_INTERVAL_S, "apigateway reconcile pass")
 
     def _reconcile(self) -> None:
         """Observe moto's APIs; open ports for new ones (made before this plane started), close deleted ones."""

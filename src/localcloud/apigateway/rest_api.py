@@ -1,18 +1,17 @@
 """REST APIs (API Gateway v1): a request → stage → resource and method → integration → response."""
-import asyncio
 import fnmatch
 import json
 import logging
-import time
 
 from localcloud.apigateway import events, lambda_output, mock
 from localcloud.apigateway.access_log import AccessRecord, extended_request_id
 from localcloud.apigateway.answers import REST_API, GatewayResponse, gateway_error
 from localcloud.apigateway.deployments import served_rest_api
 from localcloud.apigateway.incoming import IncomingRequest
-from localcloud.apigateway.integrations import (IntegrationFailed, IntegrationTimedOut, fill_path_variables,
+from localcloud.apigateway.integrations import (IntegrationFailed, fill_path_variables,
                                                 lambda_function_of, with_stage_variables)
 from localcloud.apigateway.routes import best_match, split_path
+from localcloud.apigateway.stage_handler import StageHandler, ready
 
 log = logging.getLogger(__name__)
 
@@ -42,22 +41,12 @@ def _stage_limits(stage) -> tuple[float | None, int | None]:
     return settings.get("throttlingRateLimit"), settings.get("throttlingBurstLimit")
 
 
-class RestApiHandler:
-    def __init__(self, account_id: str, lambdas, http, limits, notices, access_log):
-        self._account_id = account_id
-        self._lambdas, self._http, self._limits, self._notices = lambdas, http, limits, notices
-        self._access_log = access_log
-
+class RestApiHandler(StageHandler):
     async def handle(self, rest_api, request: IncomingRequest) -> GatewayResponse:
         record = AccessRecord(request, self._account_id, rest_api.id, extended_request_id=extended_request_id())
         response = await self._answer(rest_api, request, record)
-        if not any(key.lower() == "x-amzn-requestid" for key, _ in response.headers):
-            response.headers.append(("x-amzn-RequestId", request.request_id))
         response.headers.append(("x-amz-apigw-id", record.extended_request_id))
-        record.response, record.responded_at = response, time.time()
-        # Queued in the loop's next turn: the front has written the response by then, so logging never delays it.
-        asyncio.get_running_loop().call_soon(self._access_log.submit, record)
-        return response
+        return self._answered(record, response, "x-amzn-RequestId")
 
     async def _answer(self, rest_api, request: IncomingRequest, record: AccessRecord) -> GatewayResponse:
         def error(kind):
@@ -88,27 +77,12 @@ class RestApiHandler:
             binary=matches_media_type(served["binaryMediaTypes"], request.header("content-type")))
         timeout_s = (integration.get("timeoutInMillis") or DEFAULT_TIMEOUT_MS) / 1000
         kind = integration.get("type")
-        started = time.perf_counter()
-        try:
-            if kind == "AWS_PROXY":
-                response = await self._call_lambda(integration, request, context, path, served, timeout_s)
-                record.integration_status = 200  # Lambda's Invoke answered; the function's own status follows
-                record.integration_answer_status = None if response.error else response.status
-                return response
-            if kind == "HTTP_PROXY":
-                response = await self._call_http(integration, request, context, timeout_s)
-                record.integration_status = record.integration_answer_status = response.status
-                return response
-            if kind == "MOCK":
-                return self._mock(rest_api, integration, request)
-        except IntegrationTimedOut as failure:
-            log.info("REST API %s: %s", rest_api.id, failure)
-            return error("timeout")
-        except IntegrationFailed as failure:
-            log.warning("REST API %s: %s", rest_api.id, failure)
-            return error("integration_failed")
-        finally:
-            record.integration_latency_ms = round((time.perf_counter() - started) * 1000)
+        response = await self._integrated(record, kind, {
+            "AWS_PROXY": lambda: self._call_lambda(integration, request, context, path, served, timeout_s),
+            "HTTP_PROXY": lambda: self._call_http(integration, request, context, timeout_s),
+            "MOCK": lambda: ready(self._mock(rest_api, integration, request))}, error)
+        if response is not None:
+            return response
         self._notices.notice(rest_api.id, f"{kind} (non-proxy) integrations",
                              "such methods answer 500 Internal server error")
         return error("integration_failed")
