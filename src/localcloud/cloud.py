@@ -9,22 +9,28 @@ import docker
 from moto.backends import get_backend
 from moto.moto_api._internal.models import moto_api_backend
 
-from localcloud import docker_resources, engine
+from localcloud import docker_resources, engine, moto_version
 from localcloud.config import EDGE_ALIASES, Config
 from localcloud.control_plane import ControlPlane
 from localcloud.data_plane import DataPlane
 from localcloud.edge import Edge
 from localcloud.loopback_names import is_loopback_name
 from localcloud.plane_loader import Loading, PlaneLoader, PlaneSpec
+from localcloud.providers import Providers
 
 # The data planes, in start order (a later one may use an earlier one through `cloud.part(name)`), each with the
-# moto backends its moto_patches change: calls to those wait until it has started.
+# moto apps its providers answer for (calls to those wait until it has started) and the planes it cannot start
+# without. None needs another today: each uses the others only when present, so one that fails leaves the rest up.
 DATA_PLANES = (
     PlaneSpec("ecr", "localcloud.ecr:EcrPlane", ("ecr",)),
-    PlaneSpec("ecs", "localcloud.ecs:EcsPlane", ("ecs", "ec2")),
-    PlaneSpec("elbv2", "localcloud.elbv2:Elbv2Plane", ("elb", "elbv2")),  # moto serves elbv2 calls from its "elb" app
-    PlaneSpec("lambda", "localcloud.awslambda:LambdaPlane", ("awslambda", "sqs")),
-    PlaneSpec("apigateway", "localcloud.apigateway:ApiGatewayPlane", ("apigateway", "apigatewayv2")),
+    # without ECR, tasks run images the engine already has
+    PlaneSpec("ecs", "localcloud.ecs:EcsPlane", ("ecs", "ec2"), needs=()),
+    # moto serves elbv2 calls from its "elb" app; targets resolve through `cloud.addresses`, filled by ECS if it runs
+    PlaneSpec("elbv2", "localcloud.elbv2:Elbv2Plane", ("elb", "elbv2"), needs=()),
+    # without ECR, functions run images the engine already has
+    PlaneSpec("lambda", "localcloud.awslambda:LambdaPlane", ("awslambda", "sqs"), needs=()),
+    # without Lambda, its Lambda integrations answer an integration error; HTTP, mock and VPC-link ones still work
+    PlaneSpec("apigateway", "localcloud.apigateway:ApiGatewayPlane", ("apigateway", "apigatewayv2"), needs=()),
 )
 HOLD_LIMIT_S = 50  # a held call is refused after this, before a client's read timeout (botocore: 60 s) ends it
 
@@ -32,9 +38,15 @@ HOLD_LIMIT_S = 50  # a held call is refused after this, before a client's read t
 def loadings(data_planes: list[DataPlane] | None) -> list[Loading]:
     """What to start: the default planes (imported in the background), or the given ones."""
     if data_planes is None:
-        return [Loading(spec.name, spec.moto_backends, spec.make) for spec in DATA_PLANES]
-    backends = {spec.name: spec.moto_backends for spec in DATA_PLANES}
-    return [Loading(plane.name, backends.get(plane.name, ()), lambda plane=plane: plane) for plane in data_planes]
+        return [Loading(spec.name, spec.moto_backends, spec.make, spec.needs) for spec in DATA_PLANES]
+    specs = {spec.name: spec for spec in DATA_PLANES}
+    given = {plane.name for plane in data_planes}
+
+    def loading(plane: DataPlane) -> Loading:
+        spec = specs.get(plane.name)
+        needs = tuple(name for name in spec.needs if name in given) if spec else ()  # the caller chose what runs
+        return Loading(plane.name, spec.moto_backends if spec else (), lambda: plane, needs)
+    return [loading(plane) for plane in data_planes]
 
 
 class EngineUnavailable(Exception):
@@ -67,11 +79,13 @@ class LocalCloud:
         self.config = config or Config()
         self._loader = PlaneLoader(loadings(data_planes), lambda plane: plane.start(self), prepare=self._prepare_engine)
         self.addresses = AddressBook()
+        self.providers = Providers()  # each data plane registers the operations it owns
         self.docker: docker.DockerClient | None = None
         self.network = None
         self._control_plane: ControlPlane | None = None
         self.edge: Edge | None = None
         self.started_at: float | None = None
+        self._moto: dict | None = None  # the installed moto against the tested one
 
     # --- what data planes use -------------------------------------------------------------------------------------
     def backend(self, service: str):
@@ -124,8 +138,10 @@ class LocalCloud:
                                     f"({str(error).splitlines()[0][:120]}): start it (Docker Desktop, `colima start`, "
                                     f"or `make lab` on Linux), then start the local cloud again") from None
         self._control_plane = ControlPlane(self.config.host, self.config.port, self._routes(),
-                                           hold=lambda backend: self._loader.hold(backend, HOLD_LIMIT_S))
+                                           hold=lambda backend: self._loader.hold(backend, HOLD_LIMIT_S),
+                                           providers=self.providers)
         self._control_plane.start()
+        self._moto = moto_version.check()
         self.config = dataclasses.replace(self.config, port=self._control_plane.port)  # port 0 picks a free one
         self.started_at = time.time()  # the AWS API answers from now on; `status` says which parts are still loading
         self._loader.start()
@@ -171,7 +187,7 @@ class LocalCloud:
 
     def status(self) -> dict:
         return {"endpoint": self.config.endpoint_url, "region": self.config.region,
-                "account_id": self.config.account_id, "started_at": self.started_at,
+                "account_id": self.config.account_id, "started_at": self.started_at, "moto": self._moto,
                 "parts": {"control-plane": {"ready": True, "endpoint": self.config.endpoint_url},
                           **({"edge": self.edge.status()} if self.edge else {}),
                           **self._loader.status()}}

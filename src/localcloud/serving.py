@@ -2,9 +2,12 @@
 client connections — so that the load balancers, the APIs and the edge's tunnels start, stop and drain alike."""
 import asyncio
 import functools
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+
+log = logging.getLogger(__name__)
 
 # Closed client connections get this long to let their tasks finish before what is left is cancelled.
 DRAIN_S = 0.05
@@ -99,3 +102,22 @@ class PortServers:
         finally:
             self._writers.discard(writer)
             writer.close()
+
+
+async def repeat_on_loop(action: Callable[[], None], interval_s: float, what: str) -> None:
+    """Run `action` now and then every `interval_s` on the running loop; a failed pass is logged, not fatal."""
+    while True:
+        try:
+            action()
+        except Exception:
+            log.exception("%s failed; trying again", what)
+        await asyncio.sleep(interval_s)
+
+
+def repeat_in_thread(action: Callable[[], None], interval_s: float, stopping: threading.Event, what: str) -> None:
+    """Run `action` every `interval_s` until `stopping` is set; a failed pass is logged, not fatal."""
+    while not stopping.wait(interval_s):
+        try:
+            action()
+        except Exception:
+            log.exception("%s failed; trying again", what)
