@@ -15,6 +15,7 @@ from localcloud.control_plane import ControlPlane
 from localcloud.data_plane import DataPlane
 from localcloud.edge import Edge
 from localcloud.loopback_names import is_loopback_name
+from localcloud.plane_context import PlaneContext
 from localcloud.plane_loader import Loading, PlaneLoader, PlaneSpec
 from localcloud.providers import Providers
 
@@ -77,7 +78,8 @@ class AddressBook:
 class LocalCloud:
     def __init__(self, config: Config | None = None, data_planes: list[DataPlane] | None = None):
         self.config = config or Config()
-        self._loader = PlaneLoader(loadings(data_planes), lambda plane: plane.start(self), prepare=self._prepare_engine)
+        self._loader = PlaneLoader(loadings(data_planes), lambda plane: plane.start(self._plane_context()),
+                                   prepare=self._prepare_engine)
         self.addresses = AddressBook()
         self.providers = Providers()  # each data plane registers the operations it owns
         self.docker: docker.DockerClient | None = None
@@ -102,7 +104,21 @@ class LocalCloud:
         return self._loader.started
 
     def part(self, name: str) -> DataPlane:
-        return next(plane for plane in self.planes if plane.name == name)
+        """A running data plane; LookupError if it does not run (not started, failed, or not asked for)."""
+        plane = self._running_part(name)
+        if plane is None:
+            raise LookupError(f"the local cloud's {name} part does not run: see `localcloud status`")
+        return plane
+
+    def _running_part(self, name: str) -> DataPlane | None:
+        return next((plane for plane in self.planes if plane.name == name), None)
+
+    def _plane_context(self) -> PlaneContext:
+        """What a plane may use of this cloud (its engine, network, edge, moto's state, the other planes)."""
+        return PlaneContext(config=self.config, docker=self.docker, network=self.network, edge=self.edge,
+                            addresses=self.addresses, providers=self.providers, backend=self.backend,
+                            labels=self.labels, connect=self.connect, expose=self.expose, withdraw=self.withdraw,
+                            _part=self._running_part)
 
     @property
     def container_endpoint_url(self) -> str:

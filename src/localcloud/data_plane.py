@@ -1,15 +1,14 @@
 """What each data plane (ECR, ECS, ELBv2, later Lambda and API Gateway) offers the local cloud that runs it."""
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from localcloud.cloud import LocalCloud
+from localcloud.plane_context import PlaneContext
 
 
 class DataPlane(Protocol):
     name: str
 
-    def start(self, cloud: "LocalCloud") -> None:
-        """Start serving; return once the part answers."""
+    def start(self, cloud: PlaneContext) -> None:
+        """Start serving, with what the context gives of the cloud; return once the part answers."""
 
     def stop(self) -> None:
         """Stop serving; return once its threads have ended (containers are removed by the cloud)."""

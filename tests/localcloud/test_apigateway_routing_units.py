@@ -347,7 +347,7 @@ def test_the_lambda_caller_turns_lambda_refusals_and_slowness_into_integration_e
         raise Throttled("Rate Exceeded.")
 
     def no_plane(name):
-        raise StopIteration
+        return None  # the cloud runs no such part
 
     async def outcome(part, timeout_s=30.0):
         released.clear()

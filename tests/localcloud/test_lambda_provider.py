@@ -28,6 +28,9 @@ class FakeCloud:
     def __init__(self):
         self.planes = []
 
+    def part(self, name: str):
+        return next((plane for plane in self.planes if plane.name == name), None)
+
     def backend(self, service: str):
         return {"lambda": lambda_backends, "sqs": sqs_backends, "ecr": ecr_backends}[service][ACCOUNT][REGION]
 

@@ -10,6 +10,7 @@ from localcloud import cloud as cloud_module
 from localcloud.cli import print_failed_parts, status_command
 from localcloud.cloud import LocalCloud, loadings
 from localcloud.config import Config
+from localcloud.plane_context import PlaneContext
 from localcloud.plane_loader import Loading, PlaneLoader, PlaneSpec, check_needs
 
 WAIT_S = 30
@@ -27,6 +28,7 @@ class FakePlane:
         self.started = self.stopped = False
 
     def start(self, cloud) -> None:
+        self.context = cloud
         self.entered.set()
         self.release.wait()
         if self.fail_with is not None:
@@ -229,3 +231,18 @@ def test_a_cloud_whose_every_part_failed_raises_and_stops(engine_free):
     with pytest.raises(RuntimeError, match="registry port taken"):
         cloud.start(wait=True)
     assert cloud.status()["parts"]["ecr"]["error"] == "RuntimeError: registry port taken"
+
+
+def test_a_plane_gets_a_narrow_context_and_finds_a_part_that_does_not_run_as_none(engine_free):
+    failing, running = FakePlane("lambda", fail_with=RuntimeError("no image")), FakePlane("ecs")
+    cloud = LocalCloud(Config(port=0, instance="t-loader"), data_planes=[failing, running]).start(wait=True)
+    try:
+        context = running.context
+        assert isinstance(context, PlaneContext) and not hasattr(context, "planes") and not hasattr(context, "stop")
+        assert context.part("ecs") is running and context.part("lambda") is None
+        assert context.config.port == cloud.config.port  # the port the control plane really took
+        assert cloud.part("ecs") is running
+        with pytest.raises(LookupError, match="lambda part does not run"):
+            cloud.part("lambda")
+    finally:
+        cloud.stop()

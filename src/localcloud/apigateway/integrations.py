@@ -42,10 +42,9 @@ class LambdaCaller:
 
     async def invoke(self, function: str, payload: bytes, timeout_s: float):
         """The lambda plane's Invocation; IntegrationTimedOut after `timeout_s` (the function may still run)."""
-        try:
-            plane = self._cloud.part("lambda")
-        except StopIteration as error:
-            raise IntegrationFailed("this local cloud runs no Lambda plane") from error
+        plane = self._cloud.part("lambda")
+        if plane is None:
+            raise IntegrationFailed("this local cloud runs no Lambda plane")
         loop = asyncio.get_running_loop()
         call = loop.run_in_executor(self._pool, lambda: plane.invoke(function, payload))
         try:
@@ -77,10 +76,8 @@ class HttpCaller:
     def resolve(self, uri: str) -> str:
         """A load balancer listener ARN (private integrations) becomes the listener's loopback URL."""
         if LISTENER_ARN.match(uri):
-            try:
-                url = self._cloud.part("elbv2").listener_url(uri)
-            except StopIteration:
-                url = None
+            elbv2 = self._cloud.part("elbv2")
+            url = elbv2.listener_url(uri) if elbv2 is not None else None
             if not url:
                 raise IntegrationFailed(f"no listener {uri}")
             return url

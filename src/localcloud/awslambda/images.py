@@ -12,7 +12,7 @@ class ImageUnavailable(Exception):
 
 
 def ensure_image(cloud, image: str) -> None:
-    ecr = next((plane for plane in cloud.planes if plane.name == "ecr"), None)
+    ecr = cloud.part("ecr")
     if ecr is not None and registry_host(image) == ecr.registry_host:
         repository, tag = split_reference(image)
         try:

@@ -31,7 +31,7 @@ def split_image_uri(image_uri: str) -> tuple[str, dict] | None:
 
 def local_image(plane, image_uri: str):
     """The ECR image an ImageUri names on the local registry, or None (then moto's stub hash stays)."""
-    ecr = next((part for part in plane.cloud.planes if part.name == "ecr"), None) if plane else None
+    ecr = plane.cloud.part("ecr") if plane else None
     if ecr is None or not image_uri.startswith(f"{ecr.registry_host}/"):
         return None
     found = split_image_uri(image_uri.removeprefix(f"{ecr.registry_host}/"))

@@ -92,10 +92,7 @@ class TaskRunner:
         return digests[0].partition("@")[2] if digests else None
 
     def _ecr(self):
-        try:
-            return self.cloud.part("ecr")
-        except StopIteration:
-            return None
+        return self.cloud.part("ecr")
 
     def _start_containers(self, task, task_definition, runtime: TaskRuntime) -> None:
         overrides = {o.get("name"): o for o in (task.overrides or {}).get("containerOverrides", [])}

@@ -82,10 +82,7 @@ class TargetRegistrar:
         return any(d.get("healthCheck") and d.get("essential", True) for d in definition.container_definitions)
 
     def _elbv2_plane(self):
-        try:
-            return self.cloud.part("elbv2")
-        except StopIteration:
-            return None
+        return self.cloud.part("elbv2")
 
     def forget_all(self) -> None:
         self.registered.clear()
