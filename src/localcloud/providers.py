@@ -6,6 +6,7 @@ botocore's service models), so a handler speaks in the operation's own shapes: i
 sends them and returns the result as boto3 reads it, whatever the protocol (JSON, query/XML, REST-JSON).
 """
 import dataclasses
+import functools
 import io
 import logging
 import threading
@@ -13,6 +14,7 @@ from collections.abc import Callable
 
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
+from moto.core.routing import NotFound, get_service_router
 from moto.core.utils import camelcase_to_underscores
 from moto.moto_server.werkzeug_app import BackendRequest
 from werkzeug.exceptions import HTTPException
@@ -99,6 +101,8 @@ class Providers:
         for provider, handlers in list(self._by_app.get(app, [])):
             if not handlers or not provider.claims(request):
                 continue
+            if operation_of(request, provider.response_class) not in handlers:
+                continue  # moto's alone: not parsed twice
             moto_response = provider.response_class()
             moto_response.setup_class(request, request.raw_url, dict(request.headers))
             handler = handlers.get(moto_response._get_action())
@@ -107,6 +111,25 @@ class Providers:
                 return _run(handler, moto_response, request, lambda: _moto_answer(moto_app, environ, body))
         environ["wsgi.input"] = io.BytesIO(body)  # moto reads the body again
         return None
+
+
+def operation_of(request: BackendRequest, response_class: type) -> str | None:
+    """The operation a request asks for, found as moto finds it (the X-Amz-Target header, the query's Action, or
+    the method and path in botocore's model), without parsing the rest of the request."""
+    if target := request.headers.get("X-Amz-Target"):
+        return target.rsplit(".", 1)[-1]
+    if action := request.values.get("Action"):
+        return action
+    try:
+        operation, _ = get_service_router(_service_name(response_class)).match(request)
+    except (NotFound, NotImplementedError):
+        return None
+    return operation.name
+
+
+@functools.cache
+def _service_name(response_class: type) -> str:
+    return response_class().boto3_service_name
 
 
 def _run(handler: Handler, moto_response, request, forward: Callable[[], Answer]) -> Response:
