@@ -6,6 +6,7 @@ from itertools import count
 from moto.ecs.exceptions import InvalidParameterException
 
 from localcloud.ecs.scheduler import ServiceScheduler
+from tests.localcloud.fakes import FakeClock
 
 ACCOUNT, REGION, CLUSTER = "123456789012", "us-east-1", "shop"
 TARGET_GROUP = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/web/0123456789abcdef"
@@ -16,19 +17,6 @@ _deployment_numbers = count(1)
 
 def task_definition_arn(revision: int = 1, family: str = "web") -> str:
     return f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{family}:{revision}"
-
-
-class FakeClock:
-    """Monotonic time that moves only when a test says so."""
-
-    def __init__(self, now: float = 1000.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class FakeTask:

@@ -3,6 +3,8 @@ import asyncio
 import dataclasses
 from types import SimpleNamespace
 
+from tests.localcloud import fakes
+
 ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/orders/0123456789abcdef"
 
 
@@ -33,15 +35,12 @@ class FakeTargetGroup:
         del self.targets[f"{target_id}:{port}"]
 
 
-class FakeClock:
+class FakeClock(fakes.FakeClock):
     """Time that moves only when a test says so; `sleep` waits on it instead of on the wall clock."""
 
     def __init__(self, now: float = 1000.0):
-        self.now = now
+        super().__init__(now)
         self._sleepers: list[tuple[float, asyncio.Future]] = []
-
-    def __call__(self) -> float:
-        return self.now
 
     async def sleep(self, seconds: float) -> None:
         wake = asyncio.get_running_loop().create_future()
@@ -49,7 +48,7 @@ class FakeClock:
         await wake
 
     def advance(self, seconds: float) -> None:
-        self.now += seconds
+        super().advance(seconds)
         for entry in list(self._sleepers):
             if entry[0] <= self.now:
                 self._sleepers.remove(entry)

@@ -17,19 +17,6 @@ def spec(name: str = "f") -> FunctionSpec:
                         image_working_directory=None, code_sha256="0")
 
 
-class FakeClock:
-    """Monotonic time that moves only when a test says so."""
-
-    def __init__(self, now: float = 1000.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 class FakeSandbox:
     """An execution environment without a container: it records its start and close, and can fail to start."""
 

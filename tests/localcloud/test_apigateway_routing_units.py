@@ -19,7 +19,7 @@ from localcloud.apigateway.rest_api import RestApiHandler, select_method
 from localcloud.apigateway.routes import match_path
 from localcloud.apigateway.throttling import StageLimits
 from localcloud.awslambda.invocation import Invocation, Throttled
-from tests.localcloud.lambda_fakes import FakeClock
+from tests.localcloud.fakes import FakeClock
 
 ACCOUNT = "123456789012"
 FUNCTION_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:hello"

@@ -174,7 +174,8 @@ def test_every_third_failure_says_the_service_is_unable_to_start_tasks():
     assert said_after == [3, 6]
 
 
-def test_a_task_that_ran_long_enough_ends_the_back_off():
+def crash_after_two_failures_and_a_run_of(seconds: float) -> Scene:
+    """Two tasks fail to start, the third runs `seconds` (as the scheduler sees it), then crashes."""
     scene = Scene(1)
     scene.reconcile()
     for _ in range(2):
@@ -183,25 +184,19 @@ def test_a_task_that_ran_long_enough_ends_the_back_off():
     scene.start_pending()
     scene.clock.advance(1)
     scene.reconcile()  # the scheduler sees it running from here
-    scene.clock.advance(PROVEN_AFTER_S)
+    scene.clock.advance(seconds)
     scene.reconcile()
     scene.crash(scene.newest())
-    assert seconds_until_replaced(scene) == 0
+    return scene
+
+
+def test_a_task_that_ran_long_enough_ends_the_back_off():
+    assert seconds_until_replaced(crash_after_two_failures_and_a_run_of(PROVEN_AFTER_S)) == 0
 
 
 def test_a_task_that_crashes_too_soon_keeps_the_back_off_growing():
-    scene = Scene(1)
-    scene.reconcile()
-    for _ in range(2):
-        scene.fail_to_start(scene.newest())
-        seconds_until_replaced(scene)
-    scene.start_pending()
-    scene.clock.advance(1)
-    scene.reconcile()
-    scene.clock.advance(PROVEN_AFTER_S - 1)
-    scene.reconcile()
-    scene.crash(scene.newest())
-    assert seconds_until_replaced(scene) == 4  # the third failure in a row
+    # the third failure in a row
+    assert seconds_until_replaced(crash_after_two_failures_and_a_run_of(PROVEN_AFTER_S - 1)) == 4
 
 
 def test_each_failed_task_counts_once_on_its_deployment():

@@ -11,7 +11,8 @@ from localcloud.awslambda.event_sources import SqsPoller, failed_message_ids, ma
 from localcloud.awslambda.function_spec import RUNTIME_IMAGE
 from localcloud.awslambda.invocation import Throttled
 from localcloud.awslambda.pool import FunctionPool
-from tests.localcloud.lambda_fakes import (ACCOUNT, REGION, DeferredExecutor, FakeClock, FakeSandbox, InlineExecutor,
+from tests.localcloud.fakes import FakeClock
+from tests.localcloud.lambda_fakes import (ACCOUNT, REGION, DeferredExecutor, FakeSandbox, InlineExecutor,
                                            PollerPlane, SandboxFactory, ok, pool_plane, spec, unhandled)
 
 SPEC = spec("f")

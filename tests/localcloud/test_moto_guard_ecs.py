@@ -18,11 +18,10 @@ from moto.ecs.models import EC2ContainerServiceBackend
 from moto.moto_api import state_manager
 
 from localcloud.config import MOTO_DEFAULT_ACCOUNT_ID
-from localcloud.control_plane import ControlPlane
 from localcloud.ecs import backend_fixes, tasks
 from localcloud.ecs.plane import LaunchingBackend
 from localcloud.ecs.provider import EcsProvider
-from localcloud.providers import Providers
+from tests.localcloud.fakes import served_by
 
 REGION = "ap-northeast-3"  # moto's state is per process: a region no other test of this session uses
 IMAGE = "any/image:1"
@@ -198,19 +197,11 @@ class StandInPlane:
 
 @pytest.fixture(scope="module")
 def served():
-    plane, providers = StandInPlane(), Providers()
-    control_plane = ControlPlane("127.0.0.1", 0, {}, providers=providers)
-    providers.register(EcsProvider(plane, MOTO_DEFAULT_ACCOUNT_ID, REGION))
-    control_plane.start()
-    try:
-        def client(service: str):
-            return boto3.client(service, endpoint_url=f"http://127.0.0.1:{control_plane.port}", region_name=REGION,
-                                aws_access_key_id="any", aws_secret_access_key="any")
+    plane = StandInPlane()
+    with served_by(EcsProvider(plane, MOTO_DEFAULT_ACCOUNT_ID, REGION), region=REGION) as client:
         ecs, ec2 = client("ecs"), client("ec2")
         ecs.create_cluster(clusterName="served")
         yield plane, ecs, ec2
-    finally:
-        control_plane.stop()
 
 
 def describe(ecs, task_arn: str) -> dict:

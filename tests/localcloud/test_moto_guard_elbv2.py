@@ -14,11 +14,10 @@ from moto.backends import get_backend
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup
 
 from localcloud.config import MOTO_DEFAULT_ACCOUNT_ID
-from localcloud.control_plane import ControlPlane
 from localcloud.elbv2 import provider as elbv2_provider
 from localcloud.elbv2.provider import Elbv2Provider
 from localcloud.elbv2.target_groups import PortKeyedTargetGroup, adopt
-from localcloud.providers import Providers
+from tests.localcloud.fakes import served_by
 
 REGION = "eu-west-3"  # moto's state is per process: a region no other test of this session uses
 FIXED = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200"}}]
@@ -165,17 +164,9 @@ class StandInPlane:
 
 @pytest.fixture(scope="module")
 def served():
-    plane, providers = StandInPlane(), Providers()
-    control_plane = ControlPlane("127.0.0.1", 0, {}, providers=providers)
-    providers.register(Elbv2Provider(plane, MOTO_DEFAULT_ACCOUNT_ID, REGION))
-    control_plane.start()
-    try:
-        def client(service: str):
-            return boto3.client(service, endpoint_url=f"http://127.0.0.1:{control_plane.port}", region_name=REGION,
-                                aws_access_key_id="any", aws_secret_access_key="any")
+    plane = StandInPlane()
+    with served_by(Elbv2Provider(plane, MOTO_DEFAULT_ACCOUNT_ID, REGION), region=REGION) as client:
         yield plane, client("elbv2"), network(client("ec2"))
-    finally:
-        control_plane.stop()
 
 
 def assert_client_error(call, code: str) -> None:
