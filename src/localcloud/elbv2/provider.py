@@ -32,7 +32,7 @@ class Elbv2Provider(Provider):
         return {**{operation: self.followed for operation in FOLLOWED_CHANGES},
                 "CreateLoadBalancer": self.create_load_balancer, "CreateListener": self.create_listener,
                 "ModifyListener": self.modify_listener, "CreateTargetGroup": self.create_target_group,
-                "RegisterTargets": self.register_targets, "DeregisterTargets": self.deregister_targets,
+                "RegisterTargets": self.targets_changed, "DeregisterTargets": self.targets_changed,
                 "DescribeTargetHealth": self.describe_target_health}
 
     def followed(self, call: Call):
@@ -79,17 +79,10 @@ class Elbv2Provider(Provider):
             adopt(target_group)
         return result
 
-    def register_targets(self, call: Call):
+    def targets_changed(self, call: Call):
+        # Register/DeregisterTargets: moto keys targets by Id alone unless the group is one of ours.
         _adopt_target_group(self._plane.backend(), call.params.get("TargetGroupArn"))
-        answer = call.moto()
-        self._plane.settle()
-        return answer
-
-    def deregister_targets(self, call: Call):
-        _adopt_target_group(self._plane.backend(), call.params.get("TargetGroupArn"))
-        answer = call.moto()
-        self._plane.settle()
-        return answer
+        return self.followed(call)
 
     def describe_target_health(self, call: Call):
         # moto reports every registered target "healthy"; report what the data plane's health checks found.
@@ -132,6 +125,6 @@ def deregister_targets(cloud, target_group_arn: str, targets: list[dict]) -> Non
 
 
 def _settle(cloud) -> None:
-    plane = cloud.part("elbv2")  # None: no load balancers run, moto's state is all there is
-    if settle := getattr(plane, "settle", None):
-        settle()
+    plane = cloud.part("elbv2")
+    if plane is not None:  # else no load balancers run: moto's state is all there is
+        plane.settle()
