@@ -63,6 +63,7 @@ class Result:
     ok: bool
     detail: str
     fix: str = ""
+    warn: bool = False  # passes, but has a fix worth reading (AWS-mode limits that could not be checked or are low)
 
 
 @dataclass
@@ -79,12 +80,22 @@ class Report:
     def problems(self) -> list[Result]:
         return [result for result in self.results if not result.ok]
 
+    @property
+    def warnings(self) -> list[Result]:
+        return [result for result in self.results if result.ok and result.warn]
+
     def as_json(self) -> str:
-        return json.dumps({"ok": self.ok, "checks": [asdict(result) for result in self.results]}, indent=2)
+        checks = [{key: value for key, value in asdict(result).items() if key != "warn" or value}
+                  for result in self.results]
+        return json.dumps({"ok": self.ok, "checks": checks}, indent=2)
 
     def as_text(self, color: bool = False) -> str:
         width = max((len(result.name) for result in self.results), default=0)
-        lines = [f"  {_mark(result.ok, color)}  {result.name:<{width}}  {result.detail}" for result in self.results]
+        lines = [f"  {_mark(result.ok, color, result.warn)}  {result.name:<{width}}  {result.detail}"
+                 for result in self.results]
+        if self.warnings:
+            lines += ["", "To consider:"]
+            lines += [f"  {_mark(True, color, True)} {result.name}: {result.fix}" for result in self.warnings]
         if self.problems:
             lines += ["", "To fix:"]
             lines += [f"  {_mark(False, color)} {result.name}: {result.fix}" for result in self.problems]
@@ -95,7 +106,8 @@ class Report:
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td style='color:{'green' if r.ok else 'red'}'>{'✔' if r.ok else '✘'}</td>"
+            f"<tr><td style='color:{'orange' if r.warn and r.ok else 'green' if r.ok else 'red'}'>"
+            f"{_mark(r.ok, False, r.warn)}</td>"
             f"<td style='text-align:left'>{html.escape(r.name)}</td>"
             f"<td style='text-align:left'>{_code_html(r.detail)}</td></tr>"
             for r in self.results
@@ -113,9 +125,9 @@ class Report:
         return self.as_text()
 
 
-def _mark(ok: bool, color: bool) -> str:
-    mark = "✔" if ok else "✘"
-    return f"\x1b[{32 if ok else 31}m{mark}\x1b[0m" if color else mark
+def _mark(ok: bool, color: bool, warn: bool = False) -> str:
+    mark = "!" if ok and warn else "✔" if ok else "✘"
+    return f"\x1b[{33 if ok and warn else 32 if ok else 31}m{mark}\x1b[0m" if color else mark
 
 
 def _code_html(text: str) -> str:
@@ -157,14 +169,32 @@ def report(checks: list[Check] | None = None) -> Report:
 def main(argv: list[str] | None = None, checks: list[Check] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workshop doctor", description="Check this machine is ready.")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--aws", action="store_true", help="also check the AWS account's limits (on when "
+                                                           "WORKSHOP_USE_REAL_AWS=yes)")
+    parser.add_argument("--learners", type=int, default=1, help="how many learners share the AWS account")
     args = parser.parse_args(argv)
     findings = report(checks)
+    if args.aws or os.environ.get("WORKSHOP_USE_REAL_AWS") == "yes":
+        findings.results += aws_results(args.learners)
     if args.json:
         print(findings.as_json())
     else:
         color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         print(findings.as_text(color=color))
     return 0 if findings.ok else 1
+
+
+def aws_results(learners: int = 1) -> list[Result]:
+    """The AWS-mode preflight's lines as doctor rows: OK ✔, WARN ! (with what to do), FAIL ✘."""
+    from workshop.quotas import FAIL, WARN, preflight
+
+    try:
+        lines = preflight(learners)
+    except Exception as error:  # one broken check must not hide the machine's rows
+        return [Result("AWS account", False, f"the check itself failed: {type(error).__name__}: {error}",
+                       "report this message as a workshop bug; the other rows are still valid")]
+    return [Result(f"AWS: {line.name}", line.status != FAIL, f"{line.status} {line.detail}", line.fix,
+                   warn=line.status == WARN) for line in lines]
 
 
 # ---------------------------------------------------------------- Python and Jupyter

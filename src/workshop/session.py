@@ -1,9 +1,13 @@
 """The mode switch of modules 03 onwards: where the notebook's boto3 calls go.
 
 `connect("local")` makes sure the embedded local cloud answers (starting it in the background when it does not)
-and points this kernel's AWS clients at it through `AWS_ENDPOINT_URL`. `connect("aws")` uses the learner's real
-account, only when they opted in, and shows the account and region before anything is created. Either way the
-notebook then calls plain `boto3.client(...)`: nothing else in a notebook knows which mode it runs in.
+and points this kernel's AWS clients at it through `AWS_ENDPOINT_URL`. `connect("aws", prefix, module="05")` uses
+the learner's real account only when they opted in, refuses the shared default prefix, and stops before anything is
+created until the account id is confirmed, showing what the module creates and what it costs while it runs. Either
+way the notebook then calls plain `boto3.client(...)`: nothing else in a notebook knows which mode it runs in.
+
+A rehearsal (`WORKSHOP_REHEARSAL=yes`) runs the AWS-mode path — every gate, the confirmation, the teardown —
+against a local cloud that plays AWS's rules and timing: the local `AWS_ENDPOINT_URL` is kept.
 """
 import os
 import re
@@ -22,9 +26,20 @@ PREFIX_TAG = "workshop:prefix"
 DEFAULT_PREFIX = "bookshop"
 # A real account is used only when the learner says so, in the environment, before starting JupyterLab.
 OPT_IN_VARIABLE = "WORKSHOP_USE_REAL_AWS"
-PREFIX_RULE = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
+# ...and only the account whose id they typed: credentials for the wrong account stop here.
+ACCOUNT_VARIABLE = "WORKSHOP_AWS_ACCOUNT"
+PREFIX_VARIABLE = "WORKSHOP_PREFIX"
+REHEARSAL_VARIABLE = "WORKSHOP_REHEARSAL"
+# No dash: every name is `<prefix>-…`, so with a dash `bob`'s names would start like those of learner `bob-x`.
+PREFIX_RULE = re.compile(r"^[a-z][a-z0-9]{1,19}$")
 LOCAL_UP_TIMEOUT_S = 120
 STATUS_TIMEOUT_S = 10  # a busy machine answers slowly; starting a second cloud on the same port would fail
+# What local mode sets in this kernel's environment (the local cloud's client settings).
+LOCAL_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+LOOPBACK_ENDPOINTS = ("http://127.0.0.1", "http://localhost")
+
+# The values these variables had before local mode first changed them in this kernel (None: unset).
+_before_local: dict[str, str | None] = {}
 
 
 class ModeError(WorkshopError):
@@ -37,6 +52,7 @@ class Session:
     region: str
     account: str
     prefix: str
+    rehearsal: bool = False  # AWS mode's path, against a local cloud
 
     @property
     def tags(self) -> list[dict[str, str]]:
@@ -54,7 +70,8 @@ class Session:
         return {tag["Key"]: tag["Value"] for tag in self.tags}
 
     def owns(self, name: str) -> bool:
-        """Whether a resource name is under the learner's prefix ("bookshop-…", "bookshop/…" or the prefix itself)."""
+        """Whether a resource name is under the learner's prefix ("bookshop-…", "bookshop/…" or the prefix itself);
+        exact because a prefix has no dash: `bob-…` is never a name of learner `bobby` or `bob2`."""
         return name == self.prefix or name.startswith((self.prefix + "-", self.prefix + "/"))
 
     def name(self, *parts: str) -> str:
@@ -65,28 +82,96 @@ class Session:
         return boto3.client(service, region_name=self.region)
 
     def __str__(self) -> str:
-        where = "the local cloud on this machine" if self.mode == "local" else "a REAL AWS account (costs money)"
+        if self.mode == "local":
+            where = "the local cloud on this machine"
+        elif self.rehearsal:
+            where = f"a rehearsal of AWS mode against the local cloud at {os.environ.get('AWS_ENDPOINT_URL', '?')}"
+        else:
+            where = "a REAL AWS account (costs money)"
         return f"mode {self.mode}: {where}, account {self.account}, region {self.region}, prefix {self.prefix!r}"
 
 
-def connect(mode: str = "local", prefix: str | None = None) -> Session:
-    """Point this kernel's AWS clients at the chosen target and say which one it is."""
+def connect(mode: str = "local", prefix: str | None = None, module: str | None = None) -> Session:
+    """Point this kernel's AWS clients at the chosen target and say which one it is; `module` ("05") names what
+    the notebook is about to create, shown (with its cost) before AWS mode goes ahead."""
     if mode not in MODES:
         raise ModeError(f"MODE must be one of {', '.join(repr(m) for m in MODES)}; got {mode!r}")
-    prefix = prefix or os.environ.get("WORKSHOP_PREFIX", DEFAULT_PREFIX)
-    if not PREFIX_RULE.match(prefix):
-        raise ModeError(f"the prefix {prefix!r} must be 2–20 lower-case letters, digits or dashes, starting "
-                        f"with a letter (it begins every resource name)")
+    prefix = prefix or os.environ.get(PREFIX_VARIABLE, DEFAULT_PREFIX)
+    check_prefix(prefix)
     if mode == "local":
-        environment = ensure_local_cloud()
-        os.environ.update(environment)
-        region = environment["AWS_DEFAULT_REGION"]
+        region = use_local_cloud()
     else:
         region = use_real_account()
+        refuse_shared_prefix(prefix)
     account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
-    session = Session(mode=mode, region=region, account=account, prefix=prefix)
+    session = Session(mode=mode, region=region, account=account, prefix=prefix,
+                      rehearsal=mode == "aws" and rehearsing())
+    if mode == "aws":
+        confirm_account(session, module)
     print(session)
     return session
+
+
+def check_prefix(prefix: str) -> None:
+    if not PREFIX_RULE.match(prefix):
+        raise ModeError(f"the prefix {prefix!r} must be 2–20 lower-case letters or digits, starting with a letter, "
+                        f"and no dash (it begins every resource name, followed by a dash: with a dash in it, "
+                        f"one learner's names could start like another's). Set {PREFIX_VARIABLE}, for example "
+                        f"{PREFIX_VARIABLE}=alice3")
+
+
+def refuse_shared_prefix(prefix: str) -> None:
+    """In an account several learners share, the default prefix would make them delete each other's resources."""
+    if prefix == DEFAULT_PREFIX:
+        raise ModeError(f"in AWS mode, choose your own prefix: the default {DEFAULT_PREFIX!r} is the same for every "
+                        f"learner, and learners sharing an account would use (and tear down) each other's resources. "
+                        f"Start JupyterLab with {PREFIX_VARIABLE}=<your initials and a digit, e.g. jd1> (or set PREFIX "
+                        f"in the notebook's first cell), then restart the kernel.")
+
+
+def confirm_account(session: Session, module: str | None) -> None:
+    """Stop before the first create unless the learner typed this account's id: show what would happen and cost."""
+    from workshop.costs import module_plan
+
+    if os.environ.get(ACCOUNT_VARIABLE) == session.account:
+        return
+    typed = os.environ.get(ACCOUNT_VARIABLE)
+    reason = (f"{ACCOUNT_VARIABLE} is {typed!r}, but these credentials are for account {session.account}"
+              if typed else f"{ACCOUNT_VARIABLE} is not set")
+    raise ModeError(f"{reason}. Nothing was created. Here is what would happen:\n\n"
+                    f"  account {session.account}, region {session.region}, prefix {session.prefix!r}\n\n"
+                    f"{module_plan(module)}\n\n"
+                    f"If this is the account you mean to use, start JupyterLab with "
+                    f"{ACCOUNT_VARIABLE}={session.account} (with {OPT_IN_VARIABLE}=yes and "
+                    f"{PREFIX_VARIABLE}={session.prefix}), then restart the kernel.")
+
+
+def rehearsing() -> bool:
+    return os.environ.get(REHEARSAL_VARIABLE) == "yes"
+
+
+def use_local_cloud() -> str:
+    """Point this kernel at the local cloud, remembering what the variables were before (AWS mode restores them)."""
+    environment = ensure_local_cloud()
+    for variable in LOCAL_VARIABLES:
+        _before_local.setdefault(variable, os.environ.get(variable))
+    os.environ.update(environment)
+    boto3.DEFAULT_SESSION = None  # a session made in the other mode keeps that mode's credentials and region
+    return environment["AWS_DEFAULT_REGION"]
+
+
+def forget_local_cloud() -> None:
+    """Undo what local mode set in this kernel: its endpoint, its "test" credentials and its region."""
+    for variable, value in _before_local.items():
+        if value is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = value
+    _before_local.clear()
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if endpoint.startswith(LOOPBACK_ENDPOINTS) and not rehearsing():
+        del os.environ["AWS_ENDPOINT_URL"]  # a local endpoint a real account would never answer
+    boto3.DEFAULT_SESSION = None
 
 
 def ensure_local_cloud() -> dict[str, str]:
@@ -119,11 +204,10 @@ def local_instance() -> str:
 def use_real_account() -> str:
     if os.environ.get(OPT_IN_VARIABLE) != "yes":
         raise ModeError(f"MODE = 'aws' creates real resources in your AWS account (load balancers and Fargate tasks "
-                        f"cost money while they run). To opt in, start JupyterLab with {OPT_IN_VARIABLE}=yes and "
-                        f"your usual AWS credentials; module 09 deletes everything afterwards.")
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    if endpoint.startswith(("http://127.0.0.1", "http://localhost")):
-        del os.environ["AWS_ENDPOINT_URL"]  # left over from local mode in this kernel
+                        f"cost money while they run). To opt in, start JupyterLab with {OPT_IN_VARIABLE}=yes, "
+                        f"{PREFIX_VARIABLE}=<your own prefix> and your usual AWS credentials; the next step shows "
+                        f"the account and asks you to confirm it. Module 09 deletes everything afterwards.")
+    forget_local_cloud()
     session = boto3.session.Session()
     if session.get_credentials() is None:
         raise ModeError("no AWS credentials found: run `aws configure` (or set AWS_PROFILE), then restart the kernel")
