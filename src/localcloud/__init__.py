@@ -3,10 +3,11 @@ import importlib
 
 import localcloud.loopback_names  # noqa: F401  (the cloud's `*.localhost` names resolve to 127.0.0.1 here)
 
-__all__ = ["Config", "LocalCloud", "running"]
+__all__ = ["Config", "LocalCloud", "client_address", "running"]
 
 # Resolved on first use: `python -m localcloud status` must not pay for importing moto and docker.
-_LAZY = {"Config": "localcloud.config", "LocalCloud": "localcloud.cloud", "running": "localcloud.cloud"}
+_LAZY = {"Config": "localcloud.config", "LocalCloud": "localcloud.cloud", "running": "localcloud.cloud",
+         "client_address": "localcloud.security_groups"}  # the address a caller on this host is seen as
 
 
 def __getattr__(name: str):

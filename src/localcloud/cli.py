@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from localcloud.config import Config
+from localcloud.pace import PaceSettingError
 
 DETACH_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 30
@@ -190,6 +191,8 @@ def print_endpoints(status: dict) -> None:
     for name, part in status["parts"].items():
         if name != "control-plane":
             print(f"  {name:<14} {describe_part(part)}")
+    if status.get("pace", "local (instant)") != "local (instant)":
+        print(f"  pace           {status['pace']}")
     print(f"  use it with: export AWS_ENDPOINT_URL={status['endpoint']}")
 
 
@@ -282,6 +285,8 @@ def status_command(config: Config, as_json: bool) -> int:
         for name, part in status["parts"].items():
             print(f"{marks[part_state(part)]} {name:<14} {describe_part(part)}")
         print_failed_parts(config, status["parts"])
+        if "pace" in status:
+            print(f"  pace           {status['pace']}")
     return 0 if status else 1
 
 
@@ -319,7 +324,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("down", help="stop and remove everything it started")
     commands.add_parser("reset", help="empty all state, keep running")
     args = parser.parse_args(argv)
-    config = Config()
+    try:
+        config = Config()
+    except PaceSettingError as error:  # LOCALCLOUD_PACE / LOCALCLOUD_PACE_FACTOR say something it cannot play
+        print(f"localcloud: {error}", file=sys.stderr)
+        return 1
     try:
         if args.command == "up":
             return up_detached(config) if args.detach else up_foreground(config)

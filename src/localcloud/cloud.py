@@ -14,6 +14,7 @@ from localcloud.config import EDGE_ALIASES, Config
 from localcloud.control_plane import ControlPlane
 from localcloud.data_plane import DataPlane
 from localcloud.edge import Edge
+from localcloud.iam_enforcement import Enforcer
 from localcloud.loopback_names import is_loopback_name
 from localcloud.plane_context import PlaneContext
 from localcloud.plane_loader import Loading, PlaneLoader, PlaneSpec
@@ -82,6 +83,12 @@ class LocalCloud:
                                    prepare=self._prepare_engine)
         self.addresses = AddressBook()
         self.providers = Providers()  # each data plane registers the operations it owns
+        if self.config.pace.aws:  # AWS's timing for the operations no data plane owns
+            from localcloud.pace_providers import PaceContext, paced_providers
+            for provider in paced_providers(PaceContext(self.config.pace, self.backend), self.config.account_id,
+                                            self.config.region):
+                self.providers.register(provider)
+        self.enforcer = Enforcer(self.config.account_id) if self.config.enforce_iam else None
         self.docker: docker.DockerClient | None = None
         self.network = None
         self._control_plane: ControlPlane | None = None
@@ -155,7 +162,7 @@ class LocalCloud:
                                     f"or `make lab` on Linux), then start the local cloud again") from None
         self._control_plane = ControlPlane(self.config.host, self.config.port, self._routes(),
                                            hold=lambda backend: self._loader.hold(backend, HOLD_LIMIT_S),
-                                           providers=self.providers)
+                                           providers=self.providers, enforcer=self.enforcer)
         self._control_plane.start()
         self._moto = moto_version.check()
         self.config = dataclasses.replace(self.config, port=self._control_plane.port)  # port 0 picks a free one
@@ -204,13 +211,15 @@ class LocalCloud:
     def status(self) -> dict:
         return {"endpoint": self.config.endpoint_url, "region": self.config.region,
                 "account_id": self.config.account_id, "started_at": self.started_at, "moto": self._moto,
+                "pace": self.config.pace.describe(), "iam": "enforced" if self.enforcer else "not enforced",
                 "parts": {"control-plane": {"ready": True, "endpoint": self.config.endpoint_url},
                           **({"edge": self.edge.status()} if self.edge else {}),
                           **self._loader.status()}}
 
     def _routes(self):
         return {"status": lambda request: self.status(),
-                "reset": lambda request: self.reset() if request.method == "POST" else self.status()}
+                "reset": lambda request: self.reset() if request.method == "POST" else self.status(),
+                "iam/calls": lambda request: self.enforcer.calls() if self.enforcer else {}}
 
 
 @contextlib.contextmanager

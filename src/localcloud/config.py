@@ -3,6 +3,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from localcloud.pace import Pace, from_environment as pace_from_environment
+
 # moto.core.DEFAULT_ACCOUNT_ID, spelled out: importing moto takes half a second, and `up --detach` needs none of it
 # (a test checks the two agree).
 MOTO_DEFAULT_ACCOUNT_ID = "123456789012"
@@ -38,6 +40,10 @@ class Config:
     registry_port: int = field(
         default_factory=lambda: int(os.environ.get("LOCALCLOUD_REGISTRY_PORT", DEFAULT_REGISTRY_PORT)))
     state_dir: Path = field(default_factory=_default_state_dir)
+    # `local`: every change takes effect at once; `aws`: AWS's timing, compressed (LOCALCLOUD_PACE, _FACTOR).
+    pace: Pace = field(default_factory=pace_from_environment)
+    # Calls signed with an IAM user's access key are held to its policies (LOCALCLOUD_IAM=enforce; see iam_enforcement).
+    enforce_iam: bool = field(default_factory=lambda: os.environ.get("LOCALCLOUD_IAM", "") == "enforce")
 
     @property
     def endpoint_url(self) -> str:

@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from localcloud import moto_patching
+from localcloud.iam_enforcement import Enforcer
 from localcloud.plane_loader import MOTO_IMPORTS
 from localcloud.providers import Providers
 
@@ -99,9 +100,10 @@ def method_names_from_class(clazz) -> list[str]:
 
 class ControlPlane:
     def __init__(self, host: str, port: int, routes: dict[str, InternalRoute], hold: Hold = lambda backend: None,
-                 providers: Providers | None = None):
+                 providers: Providers | None = None, enforcer: Enforcer | None = None):
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per API call drowns what matters
         self._routes = routes
+        self._enforcer = enforcer
         # moto's dispatcher makes each backend's app once, under its lock: what it makes must not wait there.
         self.providers = providers or Providers()
         self._moto = RememberingDispatcher(lambda backend: HeldBackendApp(backend, hold, self.providers))
@@ -128,7 +130,8 @@ class ControlPlane:
     def _app(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if not path.startswith(INTERNAL_PREFIX):
-            return self._moto(environ, start_response)
+            refusal = self._enforcer.refusal(environ) if self._enforcer else None
+            return (refusal or self._moto)(environ, start_response)
         route = self._routes.get(path.removeprefix(INTERNAL_PREFIX))
         if route is None:
             response = Response(json.dumps({"message": f"no such route {path}"}), 404, mimetype="application/json")

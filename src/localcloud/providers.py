@@ -96,8 +96,8 @@ class Providers:
 
     def answer(self, app: str, environ: dict, moto_app) -> Response | None:
         """The answer of the handler that owns this call, or None when moto answers it alone."""
-        body = _buffered_body(environ)
-        request = BackendRequest(_replayable(environ, body))
+        body = buffered_body(environ)
+        request = BackendRequest(replayable(environ, body))
         for provider, handlers in list(self._by_app.get(app, [])):
             if not handlers or not provider.claims(request):
                 continue
@@ -156,7 +156,7 @@ def _run(handler: Handler, moto_response, request, forward: Callable[[], Answer]
     return Response(body, status=status, headers=headers)
 
 
-def _buffered_body(environ: dict) -> bytes:
+def buffered_body(environ: dict) -> bytes:
     stream = environ.get("wsgi.input")
     length = environ.get("CONTENT_LENGTH")
     if stream is None:
@@ -168,7 +168,7 @@ def _buffered_body(environ: dict) -> bytes:
     return b""
 
 
-def _replayable(environ: dict, body: bytes) -> dict:
+def replayable(environ: dict, body: bytes) -> dict:
     """The environ with its body in memory, so that both the handler and moto can read it."""
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))

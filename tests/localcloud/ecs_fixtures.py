@@ -14,7 +14,7 @@ import docker
 
 import localcloud
 from localcloud import engine as docker_engine
-from localcloud.config import Config
+from localcloud.config import MOTO_DEFAULT_ACCOUNT_ID, Config
 from localcloud.ecs import EcsPlane
 
 IMAGE = "localcloud-test/ecs-web:1"
@@ -96,8 +96,10 @@ def web_container(name: str = "web", **extra) -> dict:
 
 
 def register_fargate(ecs, family: str, containers: list[dict], cpu: str = "256", memory: str = "512") -> str:
+    # An execution role, as Fargate requires of task definitions that log with awslogs.
     return ecs.register_task_definition(
         family=family, requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu=cpu, memory=memory,
+        executionRoleArn=f"arn:aws:iam::{MOTO_DEFAULT_ACCOUNT_ID}:role/task-execution",
         containerDefinitions=containers)["taskDefinition"]["taskDefinitionArn"]
 
 

@@ -76,7 +76,11 @@ def role_arn(cloud) -> str:
     try:
         return iam.get_role(RoleName="lambda-test")["Role"]["Arn"]
     except iam.exceptions.NoSuchEntityException:
-        return iam.create_role(RoleName="lambda-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        arn = iam.create_role(RoleName="lambda-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        # What a function reading a queue needs, or AWS refuses its event source mapping.
+        iam.attach_role_policy(RoleName="lambda-test",
+                               PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole")
+        return arn
 
 
 def zipped(files: dict[str, str]) -> bytes:

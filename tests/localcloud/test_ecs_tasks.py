@@ -106,7 +106,8 @@ def test_an_image_that_cannot_be_pulled_fails_the_task_to_start(ecs, subnet):
 
 
 def test_a_missing_log_group_fails_the_task_to_start_as_on_aws(ecs, subnet):
-    logging = {"logDriver": "awslogs", "options": {"awslogs-group": "/not/created", "awslogs-stream-prefix": "x"}}
+    logging = {"logDriver": "awslogs", "options": {"awslogs-group": "/not/created", "awslogs-region": "us-east-1",
+                                                   "awslogs-stream-prefix": "x"}}
     task_arn = run(ecs, subnet, register_fargate(ecs, "no-group", [web_container(logConfiguration=logging)]))
     fast("tasks_stopped", ecs)(cluster=CLUSTER, tasks=[task_arn])
     task = describe_task(ecs, CLUSTER, task_arn)

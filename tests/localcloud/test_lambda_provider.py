@@ -90,7 +90,12 @@ def role(client) -> str:
     try:
         return iam.get_role(RoleName="provider-test")["Role"]["Arn"]
     except iam.exceptions.NoSuchEntityException:
-        return iam.create_role(RoleName="provider-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        arn = iam.create_role(RoleName="provider-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        # What a function reading a queue needs, or AWS refuses its event source mapping.
+        iam.put_role_policy(RoleName="provider-test", PolicyName="read-queues", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+                "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]}]}))
+        return arn
 
 
 def zipped(text: str = "def handler(event, context):\n    return event\n") -> bytes:

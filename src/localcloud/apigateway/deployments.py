@@ -9,6 +9,8 @@ import time
 
 from moto.moto_api._internal import mock_random as random
 
+from localcloud.apigateway import rollout
+
 SNAPSHOT_ATTRIBUTE = "localcloud_snapshot"  # set on moto's REST API Deployment objects
 
 
@@ -55,12 +57,12 @@ def served_http_api(api, stage) -> dict | None:
     """What an HTTP API stage serves now: the live API (auto-deploy), its deployment's snapshot, or nothing."""
     if stage.auto_deploy:
         return http_api_snapshot(api)
-    deployment = http_api_deployments(api).get(stage.config.get("deploymentId") or "")
+    deployment = http_api_deployments(api).get(rollout.deployment_served(stage, stage.config.get("deploymentId")) or "")
     return deployment.snapshot if deployment else None
 
 
 def served_rest_api(rest_api, stage) -> dict | None:
-    deployment = rest_api.deployments.get(stage.deployment_id or "")
+    deployment = rest_api.deployments.get(rollout.deployment_served(stage, stage.deployment_id) or "")
     if deployment is None:
         return None
     snapshot = getattr(deployment, SNAPSHOT_ATTRIBUTE, None)

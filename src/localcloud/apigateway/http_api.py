@@ -113,8 +113,9 @@ class HttpApiHandler(StageHandler):
             url += request.path  # the $default route passes the whole path on to a bare host
         if request.query:
             url += ("&" if "?" in url else "?") + request.query
+        vpc_link = integration.get("connectionId") if integration.get("connectionType") == "VPC_LINK" else None
         response = await self._http.call(url, (integration.get("integrationMethod") or "ANY").replace(
-            "ANY", request.method), request.headers, request.body, request.source_ip, timeout_s)
+            "ANY", request.method), request.headers, request.body, request.source_ip, timeout_s, vpc_link)
         return GatewayResponse(int(response.start[1]), response.headers_for_proxy(), response.body)
 
     def _notice_unenforced(self, api, route: dict) -> None:

@@ -4,6 +4,8 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, urlsplit
 
+from localcloud import security_groups
+from localcloud.config import LOAD_BALANCER_HOST
 from localcloud.elbv2 import wire
 from localcloud.elbv2.upstream import ConnectionPool, TargetFailed, TargetTimedOut
 
@@ -83,13 +85,32 @@ class HttpCaller:
             return url
         return uri
 
+    def admitted(self, hostname: str, port: int, vpc_link_id: str | None) -> bool:
+        """Whether a load balancer behind the URL lets the gateway in: a public integration comes from AWS's public
+        addresses (only a rule for 0.0.0.0/0 covers them), a private one from its VPC link's security groups."""
+        elbv2 = self._cloud.part("elbv2")
+        found = elbv2.listener_at(port) if elbv2 is not None and hostname == LOAD_BALANCER_HOST else None
+        if found is None:
+            return True
+        source = security_groups.INTERNET
+        if vpc_link_id:
+            vpc_link = self._cloud.backend("apigatewayv2").vpc_links.get(vpc_link_id)
+            if vpc_link is None:
+                return True  # a REST API's VPC link (to a Network Load Balancer) has no security groups to weigh
+            source = security_groups.vpc_link_source(self._cloud.backend("ec2"), vpc_link)
+        return elbv2.admits(*found, source)
+
     async def call(self, url: str, method: str, headers: list[tuple[str, str]], body: bytes, client_ip: str,
-                   timeout_s: float) -> wire.Message:
+                   timeout_s: float, vpc_link_id: str | None = None) -> wire.Message:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise IntegrationFailed(f"not an HTTP URL: {url}")
         tls = parts.scheme == "https"
         port = parts.port or (443 if tls else 80)
+        if not self.admitted(parts.hostname, port, vpc_link_id):
+            # The load balancer's security groups drop the gateway's connection: the integration times out.
+            await asyncio.sleep(timeout_s)
+            raise IntegrationTimedOut(f"{url}: the load balancer's security groups do not admit API Gateway")
         address = self._cloud.addresses.resolve(parts.hostname, port)  # a task's private IP → where it is published
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         default_port = (tls and port == 443) or (not tls and port == 80)

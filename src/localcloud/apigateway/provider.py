@@ -11,7 +11,7 @@ from moto.apigateway.responses import APIGatewayResponse
 from moto.apigateway.utils import deserialize_body
 from moto.apigatewayv2.responses import ApiGatewayV2Response
 
-from localcloud.apigateway import http_api_control, openapi_import
+from localcloud.apigateway import http_api_control, openapi_import, rollout
 from localcloud.apigateway.deployments import SNAPSHOT_ATTRIBUTE, http_api_deployments, rest_api_snapshot
 from localcloud.providers import Call, Provider
 
@@ -55,19 +55,28 @@ class HttpApiProvider(Provider):
         # A stage made with a DeploymentId shows it (moto's Stage.to_json drops it).
         status, headers, _ = call.moto_result()
         stage = self._backend().get_stage(call.params["ApiId"], call.params["StageName"])
+        if stage.config.get("deploymentId"):
+            rollout.begin(self._plane.cloud, stage, None)  # at the `aws` pace, live after a few seconds
         return status, {**headers, **JSON}, json.dumps(http_api_control.deployed(stage).to_json())
 
     def update_stage(self, call: Call):
         # moto has no UpdateStage for HTTP APIs: auto-deploy, deployment, throttling and variables could not change.
         stage = self._backend().get_stage(call.params["ApiId"], call.params["StageName"])
+        previous = stage.config.get("deploymentId")
         stage = http_api_control.update_stage(stage, json.loads(call.moto_response.body or "{}"))
+        if stage.config.get("deploymentId") != previous:
+            rollout.begin(self._plane.cloud, stage, previous)
         return 200, JSON, json.dumps(stage.to_json())
 
     def create_deployment(self, call: Call):
         # moto has no HTTP API deployments: without them a named stage never serves.
         api = self._backend().get_api(call.params["ApiId"])
+        stage = api.stages.get(call.params.get("StageName") or "")
+        previous = stage.config.get("deploymentId") if stage is not None else None
         deployment = http_api_control.create_deployment(api, call.params.get("StageName"),
                                                         call.params.get("Description") or "")
+        if stage is not None:
+            rollout.begin(self._plane.cloud, stage, previous)
         return 201, JSON, json.dumps(deployment.to_json())
 
     def get_deployments(self, call: Call):
@@ -140,8 +149,11 @@ class RestApiProvider(Provider):
         status, headers, body = call.moto_result()
         deployment = rest_api.deployments[json.loads(body)["id"]]
         setattr(deployment, SNAPSHOT_ATTRIBUTE, snapshot)
+        previous = existing.deployment_id if existing is not None else None
         if existing is not None:
             existing.deployment_id = deployment.id
             existing.variables.update(call.params.get("variables") or {})
             rest_api.stages[stage_name] = existing
+        if stage_name:
+            rollout.begin(self._plane.cloud, rest_api.stages[stage_name], previous)
         return status, headers, body

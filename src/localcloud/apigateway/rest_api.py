@@ -120,8 +120,9 @@ class RestApiHandler(StageHandler):
         if request.query:
             url += ("&" if "?" in url else "?") + request.query
         verb = integration.get("httpMethod") or "ANY"
+        vpc_link = integration.get("connectionId") if integration.get("connectionType") == "VPC_LINK" else None
         response = await self._http.call(url, request.method if verb == "ANY" else verb, request.headers,
-                                         request.body, request.source_ip, timeout_s)
+                                         request.body, request.source_ip, timeout_s, vpc_link)
         return GatewayResponse(int(response.start[1]), response.headers_for_proxy(), response.body)
 
     def _mock(self, rest_api, integration, request: IncomingRequest) -> GatewayResponse:

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import docker
 from moto.awslambda.exceptions import UnknownFunctionException
 
+from localcloud.awslambda import account_concurrency, image_architecture
 from localcloud.awslambda.calls import Call, error_document
 from localcloud.awslambda.concurrency import ConcurrencyLimits
 from localcloud.awslambda.container_spec import PART
@@ -98,8 +99,11 @@ class LambdaPlane:
             spec = spec_of(fn)
         except UnsupportedFunction as unsupported:
             raise InvalidRuntime(str(unsupported)) from None
+        if (failure := image_architecture.launch_failure(self, fn)) is not None:
+            return failure  # an image for another architecture cannot start, as on AWS
         reserved = self.reserved_concurrency(fn.function_name)
-        self.concurrency.acquire(spec.name, reserved)
+        unreserved = account_concurrency.unreserved(self.cloud.backend("lambda"))
+        self.concurrency.acquire(spec.name, reserved, unreserved)
         call = Call(payload, invoked_arn or spec.arn, spec.timeout_s)
         try:
             self._pool_for(spec).submit(call)

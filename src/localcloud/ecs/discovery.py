@@ -2,7 +2,8 @@
 
 A service created with `serviceRegistries=[{"registryArn": <Cloud Map service>}]` has its tasks registered in a
 private DNS namespace, so other tasks reach it at `<service>.<namespace>` (e.g. `catalog.bookshop.local`). Here
-that name becomes a network alias of the task's container: the engine's DNS answers it on the cloud's network.
+that name is a network alias of the service's relay (`cloud_map.py`), which lets a caller through to a task only
+where the task's security groups admit it.
 """
 import logging
 
@@ -14,13 +15,18 @@ def dns_names(cloud, task) -> list[str]:
     if not (task.group or "").startswith("service:"):
         return []
     service = cloud.backend("ecs").services.get(f"{task.cluster_name}:{task.group.removeprefix('service:')}")
-    if service is None or not service.service_registries:
+    return service_dns_names(cloud, service) if service is not None else []
+
+
+def service_dns_names(cloud, service) -> list[str]:
+    """`<Cloud Map service>.<namespace>` for each of the ECS service's registries."""
+    if not service.service_registries:
         return []
     discovery = cloud.backend("servicediscovery")
     names = []
     for registry in service.service_registries:
         arn = registry.get("registryArn", "")
-        entry = next((s for s in discovery.services.values() if s.arn == arn), None)
+        entry = next((s for s in list(discovery.services.values()) if s.arn == arn), None)
         if entry is None:
             log.warning("service %s: its registry %s is not a Cloud Map service; no DNS name", service.name, arn)
             continue

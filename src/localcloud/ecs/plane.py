@@ -8,7 +8,8 @@ import docker
 from moto.core.utils import utcnow
 
 from localcloud.config import MANAGED_LABEL, PART_LABEL
-from localcloud.ecs import tasks as ecs_tasks
+from localcloud.ecs import fargate_pace, tasks as ecs_tasks
+from localcloud.ecs.cloud_map import CloudMapRelays
 from localcloud.ecs.provider import EcsProvider
 from localcloud.ecs.runner import PART, TASK_LABEL, TaskRunner
 from localcloud.ecs.scheduler import ServiceScheduler
@@ -34,11 +35,13 @@ class EcsPlane:
         self._engine_events = None
         self._pool: ThreadPoolExecutor | None = None
         self._provider: EcsProvider | None = None
+        self.cloud_map: CloudMapRelays | None = None
 
     # --- DataPlane -------------------------------------------------------------------------------------------------
     def start(self, cloud) -> None:
         self.cloud = cloud
-        self.runner = TaskRunner(cloud)
+        self.cloud_map = CloudMapRelays(cloud)  # Cloud Map names, guarded by the tasks' security groups
+        self.runner = TaskRunner(cloud, announce=self.cloud_map.announce)
         self.registrar = TargetRegistrar(cloud)
         self.scheduler = ServiceScheduler(self.registrar)
         self._stopping.clear()
@@ -49,6 +52,7 @@ class EcsPlane:
         self._loop_thread = threading.Thread(target=self._run, name="ecs-reconcile", daemon=True)
         self._engine_thread.start()
         self._loop_thread.start()
+        self.cloud_map.start()
 
     def stop(self) -> None:
         if self._loop_thread is None:
@@ -57,6 +61,7 @@ class EcsPlane:
         self._provider = None
         self._stopping.set()
         self._wake.set()
+        self.cloud_map.stop()
         self._loop_thread.join()
         if self._engine_events is not None:
             with contextlib.suppress(Exception):
@@ -113,7 +118,8 @@ class EcsPlane:
         self.scheduler.reconcile(LaunchingBackend(backend, self.wake), tasks)
         for task in tasks:
             if task.desired_status == "RUNNING" and task.last_status == "PROVISIONING":
-                self._submit(task.task_arn, self.runner.launch, task)
+                if fargate_pace.provisioned(self.cloud, backend, task):  # at the `aws` pace, after Fargate's time
+                    self._submit(task.task_arn, self.runner.launch, task)
             elif task.desired_status == "STOPPED" and task.last_status not in ("STOPPED", "PROVISIONING"):
                 self._submit(task.task_arn, self._stop_task, backend, task)
             elif task.desired_status == "STOPPED" and task.last_status == "PROVISIONING":

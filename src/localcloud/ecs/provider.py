@@ -7,7 +7,7 @@ from moto.core.responses import ActionResult
 from moto.core.utils import camelcase_to_underscores
 from moto.ecs.responses import EC2ContainerServiceResponse
 
-from localcloud.ecs import backend_fixes, services, task_definitions, tasks
+from localcloud.ecs import backend_fixes, services, task_definitions, tasks, validation
 from localcloud.providers import Call, Provider
 
 
@@ -71,6 +71,7 @@ class EcsProvider(Provider):
 
     # --- task definitions ------------------------------------------------------------------------------------------
     def register_task_definition(self, call: Call):
+        validation.check_task_definition(call.params)  # Fargate sizes and awslogs options, as AWS checks them
         task_definitions.check_awsvpc_port_mappings(call.params.get("networkMode"),
                                                     call.params.get("containerDefinitions"))
         return call.moto_result()

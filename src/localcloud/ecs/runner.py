@@ -2,12 +2,14 @@
 import contextlib
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 import docker
 from moto.core.utils import utcnow
 
-from localcloud.ecs import container_spec, discovery
+from localcloud import pace as pacing
+from localcloud.ecs import container_spec, fargate_pace
 from localcloud.image_references import registry_host, split_reference
 from localcloud.ecs.logs import LogGroupMissing, LogShipper, awslogs_options, prepare_destination, stream_name
 
@@ -37,8 +39,9 @@ class TaskRuntime:
 
 
 class TaskRunner:
-    def __init__(self, cloud):
+    def __init__(self, cloud, announce=lambda task: None):
         self.cloud = cloud
+        self._announce = announce  # a task about to be RUNNING: its Cloud Map names must answer by then
         self.runtimes: dict[str, TaskRuntime] = {}
         self._lock = threading.Lock()
         self._engine_cpus = int(cloud.docker.info().get("NCPU") or 1)
@@ -53,9 +56,11 @@ class TaskRunner:
             self.runtimes[task.task_arn] = runtime
         try:
             task.last_status = "PENDING"
+            pending_since = pacing.clock_of(self.cloud)()
             task.pull_started_at = utcnow()
             for entry, definition in zip(task.containers, task_definition.container_definitions):
                 entry["imageDigest"] = self._ensure_image(definition["image"], definition["name"])
+            time.sleep(fargate_pace.pending_left(self.cloud, task, pending_since))  # AWS's pull time, at its pace
             task.pull_stopped_at = utcnow()
             self._start_containers(task, task_definition, runtime)
         except TaskFailedToStart as failure:
@@ -65,6 +70,10 @@ class TaskRunner:
             log.exception("task %s failed to start", task.task_arn)
             self._fail_to_start(task, runtime, TaskFailedToStart(f"CannotStartContainerError: {error}"))
             return
+        try:
+            self._announce(task)
+        except Exception:  # the names follow within a pass anyway
+            log.exception("task %s: announcing it to Cloud Map failed", task.task_arn)
         now = utcnow()
         task.connectivity, task.connectivity_at, task.started_at = "CONNECTED", now, now
         task.last_status = "RUNNING"
@@ -115,7 +124,6 @@ class TaskRunner:
                 task, task_definition, definition, overrides.get(definition["name"], {}), name=name,
                 labels=self.cloud.labels(PART, **{TASK_LABEL: task.task_arn, CONTAINER_LABEL: definition["name"]}),
                 network=self.cloud.network.name, namespace_owner=owner, engine_cpus=self._engine_cpus,
-                dns_names=discovery.dns_names(self.cloud, task) if owner is None else (),
                 endpoint_url=self.cloud.container_endpoint_url)
             container = self.cloud.docker.containers.create(**arguments)
             runtime.container_ids[definition["name"]] = container.id

@@ -9,7 +9,7 @@ import os
 import time
 from collections.abc import Callable
 
-from localcloud.elbv2 import rules, wire
+from localcloud.elbv2 import rules, upstream, wire
 from localcloud.elbv2.targets import TargetRegistry
 from localcloud.elbv2.upstream import ConnectionPool, TargetFailed
 from localcloud.serving import PortServers
@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 SERVER_HEADER = ("Server", "awselb/2.0")
 DEFAULT_IDLE_TIMEOUT_S = 60.0
+# A client the load balancer's security groups do not admit gets no answer; its connection is let go after this
+# (about as long as Linux retries an unanswered connect), unless the client gives up first.
+DROPPED_CONNECTION_HOLD_S = 130.0
 
 
 def load_balancer_arn_of(listener_arn: str) -> str:
@@ -53,9 +56,25 @@ def trace_id() -> str:
     return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}"
 
 
+async def hold_unanswered(reader: asyncio.StreamReader) -> None:
+    """Read and drop whatever the client sends, answer nothing, until it gives up or the hold time passes."""
+    try:
+        async with asyncio.timeout(DROPPED_CONNECTION_HOLD_S):
+            while await reader.read(64 * 1024):
+                pass
+    except (TimeoutError, ConnectionError):
+        pass
+
+
 class ListenerFront:
-    def __init__(self, backend: Callable[[], object], targets: TargetRegistry, pool: ConnectionPool):
+    def __init__(self, backend: Callable[[], object], targets: TargetRegistry, pool: ConnectionPool,
+                 client_admitted: Callable[[object, object, str], bool] = lambda *connection: True,
+                 target_reachable: Callable[[object, str, int], bool] = upstream.always_reachable,
+                 provisioning: Callable[[object], bool] = lambda load_balancer: False):
         self._backend = backend
+        self._client_admitted = client_admitted  # (load balancer, listener, client IP): its security groups say
+        self._target_reachable = target_reachable  # (load balancer, target id, port): the target's groups say
+        self._provisioning = provisioning  # (load balancer): not active yet, so nothing answers (the `aws` pace)
         self._targets = targets
         self._pool = pool
         self._weighted_turns: dict[tuple, list[int]] = {}
@@ -77,6 +96,13 @@ class ListenerFront:
         client_ip = writer.get_extra_info("peername")[0]
         local_port = writer.get_extra_info("sockname")[1]
         timeout_s = DEFAULT_IDLE_TIMEOUT_S
+        load_balancer, listener = self.resolve(key)
+        if load_balancer is not None and self._provisioning(load_balancer):
+            writer.close()
+            return
+        if listener is not None and not self._client_admitted(load_balancer, listener, client_ip):
+            await hold_unanswered(reader)  # the load balancer's security groups drop the client's packets
+            return
         try:
             while True:
                 try:
@@ -129,6 +155,10 @@ class ListenerFront:
             picked = self._targets.pick(group) if group is not None else None
             if picked is None:
                 return error_response(503, keep_alive, head_only)
+            if not self._target_reachable(load_balancer, picked[0][1], picked[0][2]):
+                # The target's security groups drop the connection: the ALB gives up connecting after 10 s, 504.
+                await asyncio.sleep(upstream.CONNECT_TIMEOUT_S)
+                return error_response(504, keep_alive, head_only)
             return await self._forward(picked, group, request, client_ip, local_port, timeout_s)
         return error_response(503, keep_alive, head_only)
 

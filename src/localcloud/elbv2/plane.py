@@ -1,5 +1,6 @@
 """Elbv2Plane: the load balancers' data plane, one event loop thread serving every listener and health check."""
 import asyncio
+import ipaddress
 import logging
 
 from moto.elbv2.models import FakeHealthStatus
@@ -9,7 +10,10 @@ from localcloud.elbv2.listeners import ListenerFront, load_balancer_arn_of, prim
 from localcloud.config import LOAD_BALANCER_HOST
 from localcloud.elbv2.ports import PortBook
 from localcloud.elbv2.provider import Elbv2Provider
+from localcloud import pace as pacing
+from localcloud.elbv2 import provisioning
 from localcloud.elbv2.target_groups import adopt
+from localcloud.security_groups import SecurityGroups, Source
 from localcloud.serving import LoopThread, repeat_on_loop
 from localcloud.elbv2.targets import TargetRegistry
 from localcloud.elbv2.upstream import ConnectionPool
@@ -54,6 +58,7 @@ class Elbv2Plane:
         self._front: ListenerFront | None = None
         self._network: AttachedAddresses | None = None
         self._provider: Elbv2Provider | None = None
+        self.security_groups: SecurityGroups | None = None
 
     # --- lifecycle --------------------------------------------------------------------------------------------------
     def start(self, cloud) -> None:
@@ -61,9 +66,14 @@ class Elbv2Plane:
         self._ports = PortBook(exposure=cloud)  # containers reach every load balancer too, through the edge
         self._network = AttachedAddresses(cloud.docker, cloud.network.id)
         self._network.start()
+        self.security_groups = SecurityGroups(cloud.backend)
         self._pool = ConnectionPool(self._network.is_gone, connect=cloud.connect)
-        self._targets = TargetRegistry(self._address_of, self._pool.forget, connect=cloud.connect)
-        self._front = ListenerFront(self.backend, self._targets, self._pool)
+        self._targets = TargetRegistry(self._address_of, self._pool.forget, connect=cloud.connect,
+                                       reachable=self._checks_reach,
+                                       registration_s=pacing.pace_of(cloud).lasts(pacing.TARGET_REGISTRATION_S))
+        self._front = ListenerFront(self.backend, self._targets, self._pool, client_admitted=self._client_admitted,
+                                    target_reachable=self.security_groups.target_admits,
+                                    provisioning=lambda lb: provisioning.still_provisioning(cloud, self.backend(), lb))
         self._runner = LoopThread("elbv2-data-plane").start(self._begin, on_stop=self._forget_everything)
         self.reconcile_once()
         self._provider = Elbv2Provider(self, cloud.config.account_id, cloud.config.region)
@@ -146,6 +156,18 @@ class Elbv2Plane:
             self._runner.submit(self._front.serve(key, sock))
         return port
 
+    def listener_at(self, port: int):
+        """(load balancer, listener) that a loopback port serves (an `elb.localhost:<port>` URL), or None."""
+        key = next((key for key in self._ports.keys() if self._ports.port(key) == port), None)
+        if key is None:
+            return None
+        load_balancer, listener = self._front.resolve(key)
+        return (load_balancer, listener) if listener is not None else None
+
+    def admits(self, load_balancer, listener, source: Source) -> bool:
+        """Whether the load balancer's security groups admit `source` on the listener's port."""
+        return self.security_groups.load_balancer_admits(load_balancer, source, int(listener.port))
+
     def dns_name_for(self, load_balancer_arn: str) -> str:
         return dns_name(self.claim_port(load_balancer_arn))
 
@@ -183,6 +205,15 @@ class Elbv2Plane:
         self._targets.sync(target_groups, target_groups_in_use(load_balancers))
 
     # --- helpers ----------------------------------------------------------------------------------------------------
+    def _client_admitted(self, load_balancer, listener, client_ip: str) -> bool:
+        return self.admits(load_balancer, listener, Source(networks=(ipaddress.ip_network(f"{client_ip}/32"),)))
+
+    def _checks_reach(self, target_group, target_id: str, port: int) -> bool:
+        """Health checks come from every load balancer that forwards to the group: one admitted is enough."""
+        load_balancers = self.backend().load_balancers
+        senders = [load_balancers[arn] for arn in list(target_group.load_balancer_arns) if arn in load_balancers]
+        return not senders or any(self.security_groups.target_admits(lb, target_id, port) for lb in senders)
+
     def _address_of(self, target_group, target_id: str, port: int) -> tuple[str, int]:
         """Where the host reaches a target: through the address book for task IPs, else the address itself."""
         ip = target_id

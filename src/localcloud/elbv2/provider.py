@@ -10,6 +10,7 @@ from moto.elbv2 import exceptions
 from moto.elbv2.models import FakeAction
 from moto.elbv2.responses import ELBV2Response
 
+from localcloud.elbv2 import provisioning, validation
 from localcloud.elbv2.target_groups import adopt
 from localcloud.providers import Call, Provider
 
@@ -33,7 +34,8 @@ class Elbv2Provider(Provider):
                 "CreateLoadBalancer": self.create_load_balancer, "CreateListener": self.create_listener,
                 "ModifyListener": self.modify_listener, "CreateTargetGroup": self.create_target_group,
                 "RegisterTargets": self.targets_changed, "DeregisterTargets": self.targets_changed,
-                "DescribeTargetHealth": self.describe_target_health}
+                "DescribeTargetHealth": self.describe_target_health,
+                "DescribeLoadBalancers": self.describe_load_balancers, "ModifyTargetGroup": self.modify_target_group}
 
     def followed(self, call: Call):
         answer = call.moto()
@@ -45,7 +47,15 @@ class Elbv2Provider(Provider):
         result = call.moto_result()
         for load_balancer in result.result["LoadBalancers"]:
             load_balancer.dns_name = self._plane.dns_name_for(load_balancer.arn)
+            provisioning.begin(getattr(self._plane, "cloud", None), self._plane.backend(), load_balancer)
         self._plane.settle()
+        return result
+
+    def describe_load_balancers(self, call: Call):
+        # moto makes every load balancer it describes active; at the `aws` pace a new one is provisioning a while.
+        result = call.moto_result()
+        provisioning.show_states(getattr(self._plane, "cloud", None), self._plane.backend(),
+                                 result.result["LoadBalancers"])
         return result
 
     def create_listener(self, call: Call):
@@ -74,10 +84,18 @@ class Elbv2Provider(Provider):
         return result
 
     def create_target_group(self, call: Call):
+        validation.check_new_target_group(call.params)  # AWS's health check rules, with its defaults counted
         result = call.moto_result()
         for target_group in result.result["TargetGroups"]:
             adopt(target_group)
         return result
+
+    def modify_target_group(self, call: Call):
+        target_group = self._plane.backend().target_groups.get(call.params.get("TargetGroupArn"))
+        if target_group is None:
+            raise exceptions.TargetGroupNotFoundError()
+        validation.check_target_group_change(call.params, target_group)  # moto checks no health check setting
+        return self.followed(call)
 
     def targets_changed(self, call: Call):
         # Register/DeregisterTargets: moto keys targets by Id alone unless the group is one of ours.

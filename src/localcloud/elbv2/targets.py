@@ -29,6 +29,11 @@ def health_check_path(target_group) -> str | None:
     return target_group.health_check_path or "/"
 
 
+# A new target is "initial" while it registers, before its first check (the `aws` pace only):
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html
+REGISTERING = ("Elb.RegistrationInProgress", "Target registration is in progress")
+
+
 def deregistration_delay(target_group) -> float:
     return float(target_group.attributes.get("deregistration_delay.timeout_seconds", 300))
 
@@ -36,12 +41,16 @@ def deregistration_delay(target_group) -> float:
 class TargetRegistry:
     def __init__(self, address_of: Callable[[object, str, int], Address], forget_connections: Callable[[Address], None],
                  clock: Callable[[], float] = time.monotonic, connect=None,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 reachable: Callable[[object, str, int], bool] = upstream.always_reachable,
+                 registration_s: float = 0.0):
         self._address_of = address_of  # (target group, target id, port) -> where the host reaches it
+        self._reachable = reachable  # (target group, target id, port) -> whether its security groups admit checks
         self._connect = connect or upstream.open_connection
         self._forget_connections = forget_connections
         self._clock = clock
         self._sleep = sleep  # waits between health checks; tests pass one that follows their clock
+        self._registration_s = registration_s  # before a new target's first check (the `aws` pace: AWS's time)
         self.records: dict[TargetKey, TargetHealth] = {}
         self._groups: dict[str, object] = {}
         self._checks: dict[TargetKey, asyncio.Task] = {}
@@ -89,6 +98,8 @@ class TargetRegistry:
         elif record is None or record.state in ("draining", "unused", "unavailable") or self._moved(key, group, record):
             self._stop_checks(key)
             self.records[key] = TargetHealth(address=self._address_of(group, key[1], key[2]))
+            if self._registration_s:
+                self.records[key].set("initial", *REGISTERING)
             self._checks[key] = asyncio.get_running_loop().create_task(self._check_forever(key, self.records[key]))
         elif key not in self._checks:
             self._checks[key] = asyncio.get_running_loop().create_task(self._check_forever(key, record))
@@ -100,16 +111,24 @@ class TargetRegistry:
     async def _check_forever(self, key: TargetKey, record: TargetHealth) -> None:
         """Check one target every interval, for as long as `record` is its current record."""
         target_group_arn, target_id, port = key
+        if (record.reason, record.description) == REGISTERING:
+            await self._sleep(self._registration_s)
+            if record.state == "initial":
+                record.set("initial", "Elb.InitialHealthChecking", "Initial health checks in progress")
         while self.records.get(key) is record and record.state not in ("draining", "unused", "unavailable"):
             group = self._groups.get(target_group_arn)
             if group is None:
                 return
             started = self._clock()
             try:
+                check_port = health_check_port(group, port)
+                # A check the target's security groups drop times out: Target.Timeout, as on AWS.
+                connect = (self._connect if self._reachable(group, target_id, check_port)
+                           else upstream.unanswered_connection)
                 result = await health.check_once(
-                    self._address_of(group, target_id, health_check_port(group, port)), health_check_path(group),
+                    self._address_of(group, target_id, check_port), health_check_path(group),
                     float(group.health_check_timeout_seconds), (group.matcher or {}).get("HttpCode", "200"),
-                    tls=group.health_check_protocol == "HTTPS", connect=self._connect)
+                    tls=group.health_check_protocol == "HTTPS", connect=connect)
                 record.observe(result, int(group.healthy_threshold_count), int(group.unhealthy_threshold_count))
             except Exception:
                 log.exception("target %s: health check failed to run", key)

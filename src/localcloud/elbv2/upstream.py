@@ -37,6 +37,15 @@ async def open_connection(address: Address, ssl=None):
     return await asyncio.open_connection(*address, ssl=ssl)
 
 
+async def unanswered_connection(address: Address, ssl=None):
+    """A connection the receiver's security groups drop: it never completes, so the caller's timeout ends it."""
+    await asyncio.Event().wait()
+
+
+def always_reachable(*target) -> bool:
+    return True
+
+
 class ConnectionPool:
     """Idle connections per target address, reused for the next request to it (runs on one event loop)."""
 
