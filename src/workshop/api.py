@@ -2,7 +2,7 @@
 module 07's HTTP API built in one call for the modules after it (`ensure_api`).
 
 An HTTP API's `ApiEndpoint` works as returned in both modes. A REST API has no URL in any API response: on AWS it is
-`https://{id}.execute-api.{region}.amazonaws.com/{stage}`; the local cloud serves each API on a port of its own
+`https://{id}.execute-api.{region}.amazonaws.com/{stage}`; the local cloud (also in a rehearsal of AWS mode) serves each API on a port of its own
 that its status route reports (read over HTTP, like any client would: the workshop does not import the local cloud).
 """
 import json
@@ -41,7 +41,7 @@ class ApiNotServed(WorkshopError):
 
 def rest_api_url(session, api_id: str, stage: str) -> str:
     """The invoke URL of a REST API stage, without a trailing slash: append the resource path to it."""
-    if session.mode == "aws":
+    if session.mode == "aws" and not session.rehearsal:  # a rehearsal's APIs are served by its local cloud
         return f"https://{api_id}.execute-api.{session.region}.amazonaws.com/{stage}"
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "").rstrip("/")
     if not endpoint:

@@ -168,6 +168,37 @@ def limit_notifier(session, notifier_name: str, send_seconds: float, concurrency
     return concurrency / send_seconds
 
 
+# Lambda keeps at least this many of the account's concurrent executions unreserved
+# (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html): on an account whose concurrency
+# is 10, as new accounts often have, no function can reserve any.
+UNRESERVED_MINIMUM = 10
+STAGE = "$default"
+# A route's throttle lifted back to the account's default, as module 07 lifts its stage's.
+UNTHROTTLED = {"ThrottlingBurstLimit": 5000, "ThrottlingRateLimit": 10000.0}
+
+
+def can_reserve(lambda_client, concurrency: int) -> bool:
+    """Whether the account can reserve `concurrency` for one function and keep the minimum unreserved."""
+    unreserved = lambda_client.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"]
+    return unreserved - concurrency >= UNRESERVED_MINIMUM
+
+
+def limit_queue_consumers(lambda_client, mapping_uuid: str, concurrency: int) -> int:
+    """Without reserved concurrency, the queue's side: the event source mapping invokes at most `concurrency`
+    (2 at least, AWS's minimum) at once. Returns the maximum set."""
+    # MaximumConcurrency takes 2 to 1000 (https://docs.aws.amazon.com/lambda/latest/api/API_ScalingConfig.html).
+    maximum = max(2, concurrency)
+    lambda_client.update_event_source_mapping(UUID=mapping_uuid, ScalingConfig={"MaximumConcurrency": maximum})
+    return maximum
+
+
+def throttle_confirmation_route(apigatewayv2, api_id: str, concurrency: int, send_seconds: float) -> None:
+    """Without reserved concurrency, the synchronous side: the API lets `concurrency` confirmations in at once and
+    `concurrency / send_seconds` a second, and answers the others 429, as a throttled function would."""
+    apigatewayv2.update_stage(ApiId=api_id, StageName=STAGE, RouteSettings={CONFIRMATION_ROUTE: {
+        "ThrottlingBurstLimit": concurrency, "ThrottlingRateLimit": concurrency / send_seconds}})
+
+
 def route_to_notifier(session, api_id: str, notifier_name: str, notifier_arn: str) -> str:
     """What module 08 builds for the synchronous way: `POST /confirmations` on the API invokes the notifier."""
     allow_api_to_invoke(session, api_id, notifier_name)
@@ -182,9 +213,20 @@ def synchronous_environment(environment: dict[str, str], api_endpoint: str) -> d
 
 
 def restore_notifier(session, api_id: str, notifier_name: str) -> list[str]:
-    """The notifier as module 06 left it: no confirmation route, no simulated sending time, no reserved
-    concurrency. Returns what was changed (nothing, when it already was)."""
-    lambda_client, changed = session.client("lambda"), []
+    """The notifier as module 06 left it: no confirmation route (nor its throttle), no simulated sending time, no
+    reserved concurrency, no maximum concurrency on its mapping. Returns what was changed (nothing, when it
+    already was)."""
+    lambda_client, apigatewayv2, changed = session.client("lambda"), session.client("apigatewayv2"), []
+    stage = next((s for s in apigatewayv2.get_stages(ApiId=api_id)["Items"] if s["StageName"] == STAGE), {})
+    throttle = (stage.get("RouteSettings") or {}).get(CONFIRMATION_ROUTE, {}).get("ThrottlingRateLimit")
+    routes = {route["RouteKey"] for route in apigatewayv2.get_routes(ApiId=api_id)["Items"]}
+    if throttle is not None and throttle < UNTHROTTLED["ThrottlingRateLimit"] and CONFIRMATION_ROUTE in routes:
+        apigatewayv2.update_stage(ApiId=api_id, StageName=STAGE, RouteSettings={CONFIRMATION_ROUTE: UNTHROTTLED})
+        changed.append(f"throttle of {CONFIRMATION_ROUTE}")
+    for mapping in lambda_client.list_event_source_mappings(FunctionName=notifier_name)["EventSourceMappings"]:
+        if mapping.get("ScalingConfig", {}).get("MaximumConcurrency"):
+            lambda_client.update_event_source_mapping(UUID=mapping["UUID"], ScalingConfig={})
+            changed.append("the queue's maximum concurrency")
     if remove_route(session, api_id, CONFIRMATION_ROUTE):
         changed.append(f"route {CONFIRMATION_ROUTE}")
     if forbid_api_to_invoke(session, api_id, notifier_name):

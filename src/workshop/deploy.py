@@ -5,8 +5,10 @@ Module 04 shows every step once for one service; `build_and_push` is the same st
 """
 import base64
 
+from docker import errors as docker_errors
+
 from localcloud import engine
-from localcloud.cpu import SUPPORTED, Cpu, UnknownArchitecture
+from localcloud.cpu import SUPPORTED, Cpu, UnknownArchitecture, cpu
 from workshop.docker_client import WorkshopError, get_client
 from workshop.images import BuildDisplay, build_image
 from workshop.paths import SAMPLE_SERVICES
@@ -39,16 +41,28 @@ def engine_cpu(client=None) -> Cpu:
         raise WorkshopError(str(error)) from None
 
 
+def image_cpu(image: str, client=None) -> Cpu:
+    """The CPU an image was built for, read from the engine's copy of it (what Lambda's Architectures and ECS's
+    cpuArchitecture must say); the engine's CPU when the engine has no copy (it was pushed from elsewhere)."""
+    client = client or get_client()
+    try:
+        return cpu(client.images.get(image).attrs.get("Architecture", ""))
+    except (docker_errors.ImageNotFound, UnknownArchitecture):
+        return engine_cpu(client)
+
+
 def cpu_architecture(client=None) -> str:
     """The engine's CPU as ECS's runtimePlatform names it (X86_64, ARM64)."""
     return engine_cpu(client).ecs
 
 
 def ecr_login(ecr, client=None) -> dict:
-    """Log the engine in to the account's registry with a 12-hour ECR token; returns the push credentials."""
+    """Log the engine in to the account's registry with a 12-hour ECR token; returns the push credentials.
+    `reauth=True`: otherwise the SDK answers with credentials a CLI `docker login` stored (an older token) and
+    never asks the registry."""
     data = ecr.get_authorization_token()["authorizationData"][0]
     username, password = base64.b64decode(data["authorizationToken"]).decode().split(":", 1)
-    (client or get_client()).login(username=username, password=password, registry=data["proxyEndpoint"])
+    (client or get_client()).login(username=username, password=password, registry=data["proxyEndpoint"], reauth=True)
     return {"username": username, "password": password}
 
 

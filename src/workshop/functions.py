@@ -14,9 +14,11 @@ import time
 import zipfile
 from dataclasses import dataclass
 
-from workshop.deploy import build_and_push, engine_cpu, ensure_repository
+from botocore.exceptions import ClientError
+
+from workshop.deploy import build_and_push, ensure_repository, image_cpu
 from workshop.paths import SAMPLE_SERVICES
-from workshop.stack import SERVICE_PORT, Stack, container_definition, ensure_role, register_task_definition
+from workshop.stack import Stack, container_definition, ensure_role, register_task_definition
 
 FUNCTIONS_DIR = SAMPLE_SERVICES / "functions"
 BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -29,7 +31,11 @@ FUNCTION_TIMEOUT = 10          # seconds; the queue's visibility timeout must be
 NOTIFIER_TAG = "1.0"
 BATCH_SIZE = 10
 TOPIC_VARIABLE = "ORDER_EVENTS_TOPIC_ARN"
-WAIT = {"Delay": 1, "MaxAttempts": 120}
+WAIT = {"Delay": 1, "MaxAttempts": 600}  # Fargate deployments take minutes on AWS
+# What AWS answers while a new role, or a policy just given to it, has not reached Lambda yet (IAM is eventually
+# consistent: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html).
+ROLE_NOT_READY = ("cannot be assumed by Lambda", "execution role does not have permissions")
+ROLE_WAIT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -71,14 +77,20 @@ def recommendations_zip() -> bytes:
     return package.getvalue()
 
 
+def queue_reader_policy(queue_arn: str) -> dict:
+    """What an SQS event source mapping needs of its function's role, on that queue only."""
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": queue_arn, "Action": [
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]}]}
+
+
 def ensure_lambda_role(iam, session) -> str:
     name = session.name("lambda")
     arn = ensure_role(iam, session, "lambda", "what the workshop's Lambda functions run as", trust=LAMBDA_TRUST)
     for policy in (BASIC_EXECUTION_POLICY, VPC_ACCESS_POLICY):
         iam.attach_role_policy(RoleName=name, PolicyArn=policy)
-    iam.put_role_policy(RoleName=name, PolicyName="read-order-events", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
-            "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]}]}))
+    queue_arn = f"arn:aws:sqs:{session.region}:{session.account}:{session.name('order-events')}"
+    iam.put_role_policy(RoleName=name, PolicyName="read-order-events",
+                        PolicyDocument=json.dumps(queue_reader_policy(queue_arn)))
     return arn
 
 
@@ -92,34 +104,35 @@ def existing_function(lambda_client, name: str) -> dict | None:
 def ensure_function(lambda_client, name: str, **settings) -> str:
     """Create the function unless it exists; wait until it is Active; returns its ARN."""
     found = existing_function(lambda_client, name)
-    arn = found["FunctionArn"] if found else create_function_once_role_is_usable(lambda_client, FunctionName=name,
-                                                                                 **settings)
+    arn = found["FunctionArn"] if found else create_function_when_role_ready(lambda_client, FunctionName=name,
+                                                                              **settings)["FunctionArn"]
     lambda_client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=WAIT)
     return arn
 
 
-def create_function_once_role_is_usable(lambda_client, **settings) -> str:
-    """On AWS a new role takes a few seconds to reach Lambda ("The role defined for the function cannot be
-    assumed by Lambda"): retry that one error for a while."""
-    deadline = time.monotonic() + 30
+def when_role_ready(call, *, what: str, deadline_seconds: float = ROLE_WAIT_SECONDS, sleep=time.sleep,
+                    clock=time.monotonic):
+    """`call()`, again with growing pauses while AWS says the role (or a policy just given to it) has not reached
+    Lambda yet, for at most `deadline_seconds`; any other error, or the same one after the deadline, is raised."""
+    started, pause = clock(), 1.0
     while True:
         try:
-            return lambda_client.create_function(**settings)["FunctionArn"]
-        except lambda_client.exceptions.InvalidParameterValueException as error:
-            if "cannot be assumed" not in str(error) or time.monotonic() > deadline:
+            return call()
+        except ClientError as error:
+            message = error.response["Error"].get("Message", "")
+            waited = clock() - started
+            if not any(text in message for text in ROLE_NOT_READY) or waited + pause > deadline_seconds:
                 raise
-            time.sleep(2)
+            print(f"… {what}: the role is not usable by Lambda yet (IAM takes a few seconds to spread), "
+                  f"trying again in {pause:g} s ({waited:.0f} s so far)")
+            sleep(pause)
+            pause = min(pause * 2, 8.0)
 
 
-def allow_tasks_group_within_itself(ec2, group_id: str) -> None:
-    """The services' port open to members of the tasks' security group: the function (and orders) reach catalog."""
-    try:
-        ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[{
-            "IpProtocol": "tcp", "FromPort": SERVICE_PORT, "ToPort": SERVICE_PORT,
-            "UserIdGroupPairs": [{"GroupId": group_id}]}])
-    except ec2.exceptions.ClientError as error:
-        if error.response["Error"]["Code"] != "InvalidPermission.Duplicate":
-            raise
+def create_function_when_role_ready(lambda_client, **settings) -> dict:
+    """`create_function`, retried while a role created moments ago is not usable by Lambda yet."""
+    return when_role_ready(lambda: lambda_client.create_function(**settings),
+                           what=f"creating {settings.get('FunctionName', 'the function')}")
 
 
 def ensure_topic_and_queue(sns, sqs, session) -> tuple[str, str, str]:
@@ -144,13 +157,15 @@ def queue_policy(queue_arn: str, topic_arn: str) -> dict:
         "Resource": queue_arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}}}]}
 
 
-def ensure_mapping(lambda_client, queue_arn: str, function_name: str) -> str:
+def ensure_mapping(lambda_client, session, queue_arn: str, function_name: str) -> str:
     mappings = lambda_client.list_event_source_mappings(EventSourceArn=queue_arn,
                                                         FunctionName=function_name)["EventSourceMappings"]
     if mappings:
         return mappings[0]["UUID"]
-    return lambda_client.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=function_name,
-                                                     BatchSize=BATCH_SIZE, Enabled=True)["UUID"]
+    # AWS checks the function's role may read the queue; a policy given moments ago may not have spread yet.
+    return when_role_ready(lambda: lambda_client.create_event_source_mapping(
+        EventSourceArn=queue_arn, FunctionName=function_name, BatchSize=BATCH_SIZE, Enabled=True,
+        Tags=session.tag_map), what="creating the event source mapping")["UUID"]
 
 
 def orders_environment(ecs, task_definition: str) -> dict[str, str]:
@@ -187,7 +202,6 @@ def ensure_functions(session, stack: Stack) -> Functions:
     iam, lambda_client, ecr = session.client("iam"), session.client("lambda"), session.client("ecr")
     sns, sqs, ecs = session.client("sns"), session.client("sqs"), session.client("ecs")
     role_arn = ensure_lambda_role(iam, session)
-    allow_tasks_group_within_itself(session.client("ec2"), stack.network.tasks_security_group)
     recommendations = session.name("recommendations")
     recommendations_arn = ensure_function(
         lambda_client, recommendations, Runtime=RUNTIME, Handler="app.handler", Role=role_arn,
@@ -197,12 +211,12 @@ def ensure_functions(session, stack: Stack) -> Functions:
     build_and_push(session, "notifier", NOTIFIER_TAG, path=FUNCTIONS_DIR / "notifier", quiet=True)
     image_uri = f"{ensure_repository(ecr, session, 'notifier')['repositoryUri']}:{NOTIFIER_TAG}"
     notifier = session.name("notifier")
-    # Built for the engine's CPU: Lambda must run it on that CPU (its default, x86_64, fails an arm64 image).
+    # Lambda must run the image on the CPU it was built for (its default, x86_64, fails an arm64 image).
     notifier_arn = ensure_function(lambda_client, notifier, PackageType="Image", Code={"ImageUri": image_uri},
-                                   Architectures=[engine_cpu().aws_lambda], Role=role_arn,
+                                   Architectures=[image_cpu(image_uri).aws_lambda], Role=role_arn,
                                    Timeout=FUNCTION_TIMEOUT, MemorySize=128, Tags=session.tag_map)
     topic_arn, queue_url, queue_arn = ensure_topic_and_queue(sns, sqs, session)
-    mapping = ensure_mapping(lambda_client, queue_arn, notifier)
+    mapping = ensure_mapping(lambda_client, session, queue_arn, notifier)
     orders_definition = publish_orders_to(ecs, session.client("elbv2"), iam, session, stack, topic_arn)
     return Functions(role_arn=role_arn, recommendations_name=recommendations, recommendations_arn=recommendations_arn,
                      notifier_name=notifier, notifier_arn=notifier_arn, notifier_image_uri=image_uri,

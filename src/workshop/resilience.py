@@ -211,11 +211,28 @@ def find_in_logs(logs, group: str, text: str, deadline_seconds: float = 20.0, si
         time.sleep(pause)
 
 
+# --- CloudWatch metrics -------------------------------------------------------------------------------------------
+
+def metric_datapoints(cloudwatch, expected_samples: int, deadline_seconds: float = 120.0, pause: float = 5.0,
+                      sleep=time.sleep, clock=time.monotonic, **query) -> list[dict]:
+    """`get_metric_statistics(**query)`'s datapoints, by time, polled until they count `expected_samples` values
+    or the deadline passes (values put a moment ago take up to a minute or two to show on AWS)."""
+    started = clock()
+    while True:
+        points = sorted(cloudwatch.get_metric_statistics(**query)["Datapoints"], key=lambda point: point["Timestamp"])
+        counted = sum(point.get("SampleCount", 0) for point in points)
+        waited = clock() - started
+        if counted >= expected_samples or waited + pause > deadline_seconds:
+            return points
+        print(f"… {counted} of {expected_samples} values visible in CloudWatch so far ({waited:.0f} s)")
+        sleep(pause)
+
+
 # Orders' settings that module 08 changes; without them orders runs as the starting point left it.
 MODULE_VARIABLES = ("CATALOG_TIMEOUT_SECONDS", "CATALOG_RETRIES", "CATALOG_CIRCUIT_BREAKER",
                     "CATALOG_BREAKER_FAILURES", "CATALOG_BREAKER_RESET_SECONDS", "CONFIRMATION_URL",
                     "CONFIRMATION_TIMEOUT_SECONDS")
-WAIT = {"Delay": 1, "MaxAttempts": 120}
+WAIT = {"Delay": 1, "MaxAttempts": 600}  # Fargate deployments take minutes on AWS
 GRACE_SECONDS = 15  # a new task's first health checks do not count against it: it is still starting
 
 

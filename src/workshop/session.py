@@ -30,6 +30,7 @@ OPT_IN_VARIABLE = "WORKSHOP_USE_REAL_AWS"
 ACCOUNT_VARIABLE = "WORKSHOP_AWS_ACCOUNT"
 PREFIX_VARIABLE = "WORKSHOP_PREFIX"
 REHEARSAL_VARIABLE = "WORKSHOP_REHEARSAL"
+BOUNDARY_VARIABLE = "WORKSHOP_PERMISSIONS_BOUNDARY"
 # No dash: every name is `<prefix>-…`, so with a dash `bob`'s names would start like those of learner `bob-x`.
 PREFIX_RULE = re.compile(r"^[a-z][a-z0-9]{1,19}$")
 LOCAL_UP_TIMEOUT_S = 120
@@ -58,6 +59,13 @@ class Session:
     def tags(self) -> list[dict[str, str]]:
         """The tags every resource of the workshop carries (ECR, ECS, ELBv2, EC2, IAM, Logs take this shape)."""
         return [{"Key": WORKSHOP_TAG, "Value": WORKSHOP_TAG_VALUE}, {"Key": PREFIX_TAG, "Value": self.prefix}]
+
+    @property
+    def role_settings(self) -> dict:
+        """What every role the workshop creates carries: its tags and, in an account a facilitator shares, their
+        permission boundary (WORKSHOP_PERMISSIONS_BOUNDARY), without which the learner policy refuses CreateRole."""
+        boundary = os.environ.get(BOUNDARY_VARIABLE)
+        return {"Tags": self.tags, **({"PermissionsBoundary": boundary} if boundary else {})}
 
     @property
     def ecs_tags(self) -> list[dict[str, str]]:

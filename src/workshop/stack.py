@@ -9,7 +9,8 @@ import time
 from dataclasses import dataclass
 
 from workshop.deploy import cpu_architecture, repository_name
-from workshop.network import Network, ensure_network
+from workshop.docker_client import WorkshopError
+from workshop.network import Network, ensure_network, learner_cidr
 
 SERVICES = ("users", "catalog", "orders")
 PRIORITIES = {"catalog": 10, "users": 20, "orders": 30}
@@ -20,7 +21,21 @@ TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s
 # bash, not Python: the check runs in the task's quarter vCPU every 5 s, and starting Python takes ~0.1 s of CPU.
 HEALTH_COMMAND = ["CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8000 && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 "
                   "&& read -r status <&3 && [[ $status == *' 200 '* ]]"]
-WAIT = {"Delay": 2, "MaxAttempts": 90}
+WAIT = {"Delay": 2, "MaxAttempts": 300}  # Fargate deployments take minutes on AWS
+# A target group's health check: AWS refuses a timeout that is not shorter than the interval, and the default
+# timeout of an HTTP target group (6 s) is longer than 5 s
+# (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html).
+HEALTH_CHECK_INTERVAL, HEALTH_CHECK_TIMEOUT = 5, 4
+# An Application Load Balancer takes minutes to provision on AWS.
+BALANCER_DEADLINE_SECONDS, BALANCER_POLL_SECONDS = 600, 10
+# The services' fault switches (/<service>/admin/faults) answer only the learner's address: one rule per service
+# lets it through to the service, then a rule refuses every admin path to everyone else.
+ADMIN_PRIORITIES = {"catalog": 1, "users": 2, "orders": 3}
+ADMIN_REFUSED_PRIORITY = 9
+ADMIN_PATHS = ["/*/admin/*", "/admin/*"]
+ADMIN_REFUSED = {"Type": "fixed-response", "FixedResponseConfig": {
+    "StatusCode": "403", "ContentType": "application/json",
+    "MessageBody": '{"detail": "admin paths answer only the workshop\'s own address"}'}}
 
 
 @dataclass(frozen=True)
@@ -42,7 +57,7 @@ def ensure_role(iam, session, suffix: str, description: str, trust: dict = TRUST
     name = session.name(suffix)
     try:
         return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), Description=description,
-                               Tags=session.tags)["Role"]["Arn"]
+                               **session.role_settings)["Role"]["Arn"]
     except iam.exceptions.EntityAlreadyExistsException:
         return iam.get_role(RoleName=name)["Role"]["Arn"]
 
@@ -62,7 +77,8 @@ def ensure_catalog_registry(discovery, session, vpc_id: str) -> tuple[str, str]:
     namespace_name = f"{session.prefix}.local"
     namespace = next((n for n in discovery.list_namespaces()["Namespaces"] if n["Name"] == namespace_name), None)
     if namespace is None:
-        operation = discovery.create_private_dns_namespace(Name=namespace_name, Vpc=vpc_id, Tags=session.tags)["OperationId"]
+        operation = discovery.create_private_dns_namespace(Name=namespace_name, Vpc=vpc_id,
+                                                           Tags=session.tags)["OperationId"]
         while discovery.get_operation(OperationId=operation)["Operation"]["Status"] not in ("SUCCESS", "FAIL"):
             time.sleep(1)
         namespace_id = discovery.get_operation(OperationId=operation)["Operation"]["Targets"]["NAMESPACE"]
@@ -70,7 +86,8 @@ def ensure_catalog_registry(discovery, session, vpc_id: str) -> tuple[str, str]:
         namespace_id = namespace["Id"]
     services = discovery.list_services(Filters=[{"Name": "NAMESPACE_ID", "Values": [namespace_id]}])["Services"]
     registry = next((s["Arn"] for s in services if s["Name"] == "catalog"), None) or discovery.create_service(
-        Name="catalog", NamespaceId=namespace_id, DnsConfig={"DnsRecords": [{"Type": "A", "TTL": 10}]})["Service"]["Arn"]
+        Name="catalog", NamespaceId=namespace_id, DnsConfig={"DnsRecords": [{"Type": "A", "TTL": 10}]},
+        Tags=session.tags)["Service"]["Arn"]
     return registry, f"http://catalog.{namespace_name}:{SERVICE_PORT}"
 
 
@@ -94,6 +111,52 @@ def register_task_definition(ecs, session, stack_roles: tuple[str, str], contain
         tags=session.ecs_tags)["taskDefinition"]["taskDefinitionArn"]
 
 
+def wait_until_active(elbv2, balancer_arn: str, deadline_seconds: float = BALANCER_DEADLINE_SECONDS,
+                      poll_seconds: float = BALANCER_POLL_SECONDS, sleep=time.sleep, clock=time.monotonic) -> float:
+    """Until the load balancer is active (AWS: a few minutes), saying how long it has taken; the seconds waited."""
+    started = clock()
+    while True:
+        state = elbv2.describe_load_balancers(LoadBalancerArns=[balancer_arn])["LoadBalancers"][0]["State"]
+        waited = clock() - started
+        if state["Code"] in ("active", "active_impaired"):
+            return round(waited, 1)
+        if state["Code"] == "failed" or waited >= deadline_seconds:
+            raise WorkshopError(f"the load balancer is {state['Code']} after {waited:.0f} s "
+                                f"({state.get('Reason', 'no reason given')}): look at it in the EC2 console, "
+                                "delete it if it failed, and run the cell again")
+        print(f"… the load balancer is {state['Code']} ({waited:.0f} s so far; on AWS this takes a few minutes)")
+        sleep(poll_seconds)
+
+
+def admin_rules(target_groups: dict[str, str], allowed_cidr: str) -> dict[int, dict]:
+    """The listener rules that keep the fault switches private, by priority: `allowed_cidr` reaches each
+    service's admin paths, everyone else gets 403."""
+    # PathPatternConfig, as the legacy `Values` takes one pattern only
+    # (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RuleCondition.html).
+    def paths(patterns):
+        return {"Field": "path-pattern", "PathPatternConfig": {"Values": patterns}}
+    rules = {priority: {"Conditions": [paths([f"/{service}/admin/*"]),
+                                       {"Field": "source-ip", "SourceIpConfig": {"Values": [allowed_cidr]}}],
+                        "Actions": [{"Type": "forward", "TargetGroupArn": target_groups[service]}]}
+             for service, priority in ADMIN_PRIORITIES.items() if service in target_groups}
+    rules[ADMIN_REFUSED_PRIORITY] = {"Conditions": [paths(ADMIN_PATHS)], "Actions": [ADMIN_REFUSED]}
+    return rules
+
+
+def protect_admin_paths(elbv2, session, listener_arn: str, target_groups: dict[str, str],
+                        allowed_cidr: str | None = None) -> str:
+    """Create (or point at today's address) the admin rules of `admin_rules`; returns the CIDR let through."""
+    allowed_cidr = allowed_cidr or learner_cidr()
+    rules_now = elbv2.describe_rules(ListenerArn=listener_arn)["Rules"]
+    existing = {rule["Priority"]: rule["RuleArn"] for rule in rules_now}
+    for priority, rule in admin_rules(target_groups, allowed_cidr).items():
+        if str(priority) in existing:
+            elbv2.modify_rule(RuleArn=existing[str(priority)], **rule)
+        else:
+            elbv2.create_rule(ListenerArn=listener_arn, Priority=priority, Tags=session.tags, **rule)
+    return allowed_cidr
+
+
 def ensure_load_balancer(elbv2, session, network: Network) -> tuple[str, str, str, dict[str, str]]:
     """The load balancer, a target group per service, the port-80 listener (404 by default) and one rule per path."""
     name = session.name("alb")
@@ -108,7 +171,8 @@ def ensure_load_balancer(elbv2, session, network: Network) -> tuple[str, str, st
     for service in SERVICES:
         groups[service] = existing_groups.get(session.name(service)) or elbv2.create_target_group(
             Name=session.name(service), Protocol="HTTP", Port=SERVICE_PORT, VpcId=network.vpc_id, TargetType="ip",
-            HealthCheckPath="/health", HealthCheckIntervalSeconds=5, HealthyThresholdCount=2,
+            HealthCheckPath="/health", HealthCheckIntervalSeconds=HEALTH_CHECK_INTERVAL,
+            HealthCheckTimeoutSeconds=HEALTH_CHECK_TIMEOUT, HealthyThresholdCount=2,
             Tags=session.tags)["TargetGroups"][0]["TargetGroupArn"]
         elbv2.modify_target_group_attributes(TargetGroupArn=groups[service], Attributes=[
             {"Key": "deregistration_delay.timeout_seconds", "Value": "5"}])
@@ -117,14 +181,15 @@ def ensure_load_balancer(elbv2, session, network: Network) -> tuple[str, str, st
         LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=[
             {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404", "ContentType": "application/json",
                                                                "MessageBody": '{"detail": "no service owns this path"}'}}],
-    )["Listeners"][0]
+        Tags=session.tags)["Listeners"][0]
     taken = {rule["Priority"] for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]}
     for service, priority in PRIORITIES.items():
         if str(priority) not in taken:
             elbv2.create_rule(ListenerArn=listener["ListenerArn"], Priority=priority,
                               Conditions=[{"Field": "path-pattern", "Values": [f"/{service}*"]}],
                               Actions=[{"Type": "forward", "TargetGroupArn": groups[service]}], Tags=session.tags)
-    elbv2.get_waiter("load_balancer_available").wait(LoadBalancerArns=[balancer["LoadBalancerArn"]], WaiterConfig=WAIT)
+    protect_admin_paths(elbv2, session, listener["ListenerArn"], groups)
+    wait_until_active(elbv2, balancer["LoadBalancerArn"])
     return balancer["LoadBalancerArn"], f"http://{balancer['DNSName']}", listener["ListenerArn"], groups
 
 

@@ -54,3 +54,8 @@ def _problems(definition: dict, image: str, log_group: str, architecture: str):
     logging = container.get("logConfiguration") or {}
     if logging.get("logDriver") != "awslogs" or logging.get("options", {}).get("awslogs-group") != log_group:
         yield f"logConfiguration must use the awslogs driver with awslogs-group {log_group!r}"
+    # Fargate's awslogs driver needs both
+    # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html).
+    for option, example in (("awslogs-region", "session.region"), ("awslogs-stream-prefix", '"users"')):
+        if not logging.get("options", {}).get(option):
+            yield f"logConfiguration's options need {option!r} on Fargate: add \"{option}\": {example}"
