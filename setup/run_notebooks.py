@@ -44,8 +44,9 @@ def first_unexpected_error(notebook: nbformat.NotebookNode) -> PapermillExecutio
     return None
 
 
-def execute(source: Path, output_dir: Path) -> Path:
-    """Execute `source` in its own folder into output_dir/<name>; the copy stays there for inspection.
+def execute(source: Path, output_dir: Path, parameters: dict | None = None) -> Path:
+    """Execute `source` in its own folder into output_dir/<name>, with papermill's `parameters` (MODE, PREFIX)
+    if given; the copy stays there for inspection.
 
     Raises PapermillExecutionError for the first error in a cell not tagged `raises-exception`; its cell_index
     counts the cells of `source`.
@@ -54,7 +55,8 @@ def execute(source: Path, output_dir: Path) -> Path:
     output_dir.mkdir(parents=True, exist_ok=True)
     try:
         papermill.execute_notebook(source, output, kernel_name=KERNEL_NAME, cwd=source.parent,
-                                   execution_timeout=CELL_TIMEOUT_S, progress_bar=False, log_output=True)
+                                   execution_timeout=CELL_TIMEOUT_S, progress_bar=False, log_output=True,
+                                   parameters=parameters or {})
     except PapermillExecutionError:
         notebook = read_executed(output)
         error = first_unexpected_error(notebook)

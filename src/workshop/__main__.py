@@ -4,7 +4,8 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"doctor": "workshop.doctor", "teardown": "workshop.teardown"}
+    commands = {"doctor": "workshop.doctor", "teardown": "workshop.teardown", "costs": "workshop.costs",
+                "rehearse": "workshop.rehearsal"}
     if not argv or argv[0] not in commands:
         print(f"usage: python -m workshop {{{'|'.join(commands)}}}", file=sys.stderr)
         return 2

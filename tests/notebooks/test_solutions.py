@@ -17,6 +17,7 @@ from workshop.paths import BUILD, SOLUTIONS
 from workshop.settings import KERNEL_NAME
 
 SOLUTION_NOTEBOOKS = sorted(SOLUTIONS.glob("*.ipynb"))
+FIRST_AWS_MODULE = "04"
 EXECUTED = BUILD / "executed" / "solutions"
 FIRST_MODULES = ("00", "01", "02")
 HERE = Path(__file__).parent
@@ -29,8 +30,13 @@ def test_the_first_modules_have_solution_notebooks():
     assert not missing, f"solutions/ has no notebook for module {', '.join(missing)}"
 
 
+def marked(source: Path):
+    aws = source.name[:2] >= FIRST_AWS_MODULE
+    return pytest.param(source, id=source.name, marks=[pytest.mark.aws_module] if aws else [])
+
+
 @pytest.mark.notebook
-@pytest.mark.parametrize("source", SOLUTION_NOTEBOOKS, ids=lambda path: path.name)
+@pytest.mark.parametrize("source", [marked(source) for source in SOLUTION_NOTEBOOKS])
 def test_solution_notebook_runs_end_to_end(source, run_notebook, executed):
     notebook = executed(run_notebook(source, EXECUTED))
     code_cells = [(index, cell) for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
