@@ -14,7 +14,7 @@ from moto.logs.models import LogsBackend
 from localcloud import image_references
 from localcloud.ecs import container_spec, discovery, logs, runner, scheduler, targets
 from localcloud.ecs.scheduler import BACKOFF_BASE_S, BACKOFF_MAX_S, MAX_EVENTS, PROVEN_AFTER_S, TROUBLESHOOTING
-from tests.localcloud.ecs_fakes import ACCOUNT, CLUSTER, REGION, TARGET_GROUP, FakeService, Scene, task_definition_arn
+from tests.localcloud.ecs_fakes import ACCOUNT, REGION, TARGET_GROUP, FakeService, Scene, task_definition_arn
 
 LOAD_BALANCED = {"load_balancers": [{"targetGroupArn": TARGET_GROUP, "containerName": "web", "containerPort": 8080}]}
 
@@ -464,12 +464,11 @@ def test_the_first_container_owns_the_network_and_the_others_join_it():
     task_definition = SimpleNamespace(cpu="256", memory="512", container_definitions=definitions)
     common = {"labels": {}, "network": "cloud-net", "engine_cpus": 2}
     owner = container_spec.container_arguments(task, task_definition, definitions[0], {}, name="ecs-web",
-                                               namespace_owner=None, dns_names=["web.shop.local"], **common)
+                                               namespace_owner=None, **common)
     joiner = container_spec.container_arguments(task, task_definition, definitions[1], {}, name="ecs-proxy",
                                                 namespace_owner="c0ffee", **common)
     assert (owner["network"], owner["hostname"], owner["ports"]) == ("cloud-net", "ecs-web",
                                                                     {"8080/tcp": ("127.0.0.1", None)})
-    assert owner["networking_config"] == {"cloud-net": {"Aliases": ["web.shop.local"]}}
     assert joiner["network_mode"] == "container:c0ffee"
     assert not {"network", "hostname", "ports"} & joiner.keys()
 
@@ -505,21 +504,17 @@ def test_a_missing_log_group_fails_the_task_unless_it_may_be_created():
 
 # --- Cloud Map names and target addresses -----------------------------------------------------------------------------
 
-def cloud_map(service_registries: list) -> SimpleNamespace:
-    ecs = SimpleNamespace(services={f"{CLUSTER}:catalog": SimpleNamespace(name="catalog",
-                                                                       service_registries=service_registries)})
+def test_a_service_is_reached_at_its_cloud_map_names():
     registry = SimpleNamespace(services={"srv-1": SimpleNamespace(arn="arn:srv-1", name="catalog",
                                                                    namespace_id="ns-1")},
                                namespaces={"ns-1": SimpleNamespace(name="bookshop.local")})
-    return SimpleNamespace(backend={"ecs": ecs, "servicediscovery": registry}.__getitem__)
+    cloud = SimpleNamespace(backend={"servicediscovery": registry}.__getitem__)
 
-
-def test_a_service_task_answers_to_its_cloud_map_names():
-    task = SimpleNamespace(group="service:catalog", cluster_name=CLUSTER)
-    assert discovery.dns_names(cloud_map([{"registryArn": "arn:srv-1"}]), task) == ["catalog.bookshop.local"]
-    assert discovery.dns_names(cloud_map([{"registryArn": "arn:unknown"}]), task) == []
-    assert discovery.dns_names(cloud_map([{"registryArn": "arn:srv-1"}]),
-                               SimpleNamespace(group="family:catalog", cluster_name=CLUSTER)) == []
+    def service(*registry_arns: str) -> SimpleNamespace:
+        return SimpleNamespace(name="catalog", service_registries=[{"registryArn": arn} for arn in registry_arns])
+    assert discovery.service_dns_names(cloud, service("arn:srv-1")) == ["catalog.bookshop.local"]
+    assert discovery.service_dns_names(cloud, service("arn:unknown")) == []
+    assert discovery.service_dns_names(cloud, service()) == []
 
 
 def test_a_task_targets_its_eni_address_on_each_target_group_of_its_service():

@@ -12,22 +12,16 @@ revoked reaches new connections within about a second; connections already open 
 """
 import dataclasses
 import hashlib
-import io
 import json
 import logging
-import socket
-import tarfile
 import threading
-import time
-from importlib import resources
 
 import docker
 
-from localcloud import docker_resources
 from localcloud.ecs import discovery
 from localcloud.ecs import tasks as ecs_tasks
 from localcloud.ecs.container_spec import container_ports
-from localcloud.edge.container import EDGE_IMAGE
+from localcloud.edge.container import ProgramSilent, command, start_program
 from localcloud.security_groups import Interface, SecurityGroups, running_tasks, task_interface, task_private_ip
 
 log = logging.getLogger(__name__)
@@ -35,8 +29,6 @@ log = logging.getLogger(__name__)
 PART = "cloud-map"
 CONTROL_PORT = 996  # inside the relay's own namespace: below 1024, so no service port of the workshop meets it
 SYNC_INTERVAL_S = 0.5
-READY_TIMEOUT_S = 30
-COMMAND_TIMEOUT_S = 5
 
 # {"<port>": [["<task IP>", ["<admitted caller IP>", …]], …]}
 RelayState = dict[str, list[list]]
@@ -171,25 +163,13 @@ class CloudMapRelays:
             return None
         network = self.cloud.network.name
         name = f"{network}-cloudmap-{service.name[:40]}-{hashlib.sha1(service.arn.encode()).hexdigest()[:8]}"
-        client = self.cloud.docker
         try:
-            client.containers.get(name).remove(force=True)
-        except docker.errors.NotFound:
-            pass
-        container = client.containers.create(
-            EDGE_IMAGE, ["python3", "/relay/cloud_map_relay.py", str(CONTROL_PORT)], name=name, detach=True,
-            labels=self.cloud.labels(PART, **{"localcloud.ecs.service-arn": service.arn}),
-            ports={f"{CONTROL_PORT}/tcp": ("127.0.0.1", None)}, network=network,
-            networking_config={network: client.api.create_endpoint_config(aliases=names)})
-        container.put_archive("/", program_archive())
-        container.start()
-        container.reload()
-        control = ("127.0.0.1", int(container.attrs["NetworkSettings"]["Ports"][f"{CONTROL_PORT}/tcp"][0]["HostPort"]))
-        logs = docker_resources.wait_until_answering(container, lambda: command(control, "PING") or True,
-                                                     READY_TIMEOUT_S)
-        if logs is not None:
-            log.warning("Cloud Map relay %s does not answer; its log:\n%s", name, logs)
-            container.remove(force=True)
+            container, control = start_program(
+                self.cloud.docker, name, "localcloud.ecs.cloud_map_relay", CONTROL_PORT, network=network,
+                aliases=names, labels=self.cloud.labels(PART, **{"localcloud.ecs.service-arn": service.arn}))
+        except ProgramSilent as silent:
+            log.warning("Cloud Map relay %s does not answer; its log:\n%s", name, silent.logs)
+            silent.container.remove(force=True)
             return None
         self.relays[service.arn] = relay = Relay(container, control)
         log.info("Cloud Map: %s answer through %s", ", ".join(names), name)
@@ -202,22 +182,3 @@ class CloudMapRelays:
                 relay.container.remove(force=True)
             except (docker.errors.NotFound, docker.errors.APIError):
                 pass
-
-
-def command(control: tuple[str, int], line: str) -> None:
-    """Send one control line to a relay and wait for its OK."""
-    with socket.create_connection(control, timeout=COMMAND_TIMEOUT_S) as sock:
-        sock.sendall(f"{line}\n".encode())
-        answer = sock.makefile("rb").readline().decode().strip()
-    if answer != "OK":
-        raise OSError(f"the relay answered {answer or 'nothing'!r}")
-
-
-def program_archive() -> bytes:
-    program = resources.files("localcloud.ecs").joinpath("cloud_map_relay.py").read_bytes()
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        info = tarfile.TarInfo("relay/cloud_map_relay.py")
-        info.size, info.mode, info.mtime = len(program), 0o644, int(time.time())
-        archive.addfile(info, io.BytesIO(program))
-    return buffer.getvalue()

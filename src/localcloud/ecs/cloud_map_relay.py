@@ -15,7 +15,11 @@ import itertools
 import json
 import sys
 
-BUFFER = 64 * 1024
+try:
+    from localcloud.edge.streams import BUFFER, splice
+except ModuleNotFoundError:  # in its container the program sits next to `streams.py`, without the package
+    from streams import BUFFER, splice
+
 LISTEN_HOST = "0.0.0.0"  # every address of the relay's container on the cloud network
 CONNECT_TIMEOUT_S = 10
 # A caller not admitted yet waits this long for newer rules (a task just started, a rule just added) before its
@@ -94,26 +98,6 @@ async def hold(reader: asyncio.StreamReader) -> None:
 async def drain(reader: asyncio.StreamReader) -> None:
     while await reader.read(BUFFER):
         pass
-
-
-async def splice(reader_a, writer_a, reader_b, writer_b) -> None:
-    """Copy both ways until both directions have ended, then close both connections."""
-    try:
-        await asyncio.gather(pipe(reader_a, writer_b), pipe(reader_b, writer_a))
-    finally:
-        writer_a.close()
-        writer_b.close()
-
-
-async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(BUFFER):
-            writer.write(data)
-            await writer.drain()
-        if writer.can_write_eof():
-            writer.write_eof()
-    except (OSError, RuntimeError):  # one side was reset: closing the other ends the copy the other way too
-        writer.close()
 
 
 async def main(control_port: int) -> None:

@@ -61,7 +61,7 @@ def container_ports(task_definition) -> list[int]:
 
 def container_arguments(task, task_definition, definition: dict, override: dict, *, name: str, labels: dict,
                         network: str | None, namespace_owner: str | None, engine_cpus: int,
-                        dns_names: list[str] = (), endpoint_url: str | None = None) -> dict:
+                        endpoint_url: str | None = None) -> dict:
     """`docker.containers.create` keyword arguments; the first container owns the task's network namespace."""
     arguments = {"image": definition["image"], "name": name, "labels": labels, "detach": True,
                  "environment": environment(definition, override, task.region_name, endpoint_url),
@@ -76,8 +76,6 @@ def container_arguments(task, task_definition, definition: dict, override: dict,
         arguments["network"] = network
         arguments["hostname"] = host_name(name, task.id[:12])
         arguments["ports"] = {f"{port}/tcp": ("127.0.0.1", None) for port in container_ports(task_definition)}
-        if dns_names:
-            arguments["networking_config"] = {network: {"Aliases": list(dns_names)}}
     else:
         arguments["network_mode"] = f"container:{namespace_owner}"
     return {key: value for key, value in arguments.items() if value is not None}

@@ -1,4 +1,4 @@
-"""Cloud Map service discovery for ECS services: the DNS names a task answers to inside the VPC.
+"""Cloud Map service discovery for ECS services: the DNS names a service's tasks are reached at inside the VPC.
 
 A service created with `serviceRegistries=[{"registryArn": <Cloud Map service>}]` has its tasks registered in a
 private DNS namespace, so other tasks reach it at `<service>.<namespace>` (e.g. `catalog.bookshop.local`). Here
@@ -8,14 +8,6 @@ where the task's security groups admit it.
 import logging
 
 log = logging.getLogger(__name__)
-
-
-def dns_names(cloud, task) -> list[str]:
-    """The names of the Cloud Map services the task's ECS service registers in (empty for other tasks)."""
-    if not (task.group or "").startswith("service:"):
-        return []
-    service = cloud.backend("ecs").services.get(f"{task.cluster_name}:{task.group.removeprefix('service:')}")
-    return service_dns_names(cloud, service) if service is not None else []
 
 
 def service_dns_names(cloud, service) -> list[str]:

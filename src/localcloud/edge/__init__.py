@@ -10,7 +10,7 @@ sides. The registry's port is published by the edge too, so the engine pushes an
 """
 import docker
 
-from localcloud.edge.container import REGISTRY_PORT, EdgeUnavailable, start_edge, wait_until_answering
+from localcloud.edge.container import REGISTRY_PORT, EdgeUnavailable, start_edge
 from localcloud.edge.tunnels import EdgeUnreachable, Tunnels, dial
 
 __all__ = ["Edge", "EdgeUnavailable", "EdgeUnreachable"]
@@ -27,9 +27,7 @@ class Edge:
 
     def start(self) -> "Edge":
         self.container, control_port, self.registry_port = self._start()
-        self.tunnels = Tunnels(("127.0.0.1", control_port))
-        wait_until_answering(self.container, lambda: self.tunnels.command("PING"))
-        self.tunnels.start()
+        self.tunnels = Tunnels(("127.0.0.1", control_port)).start()
         return self
 
     def expose(self, port: int, target: tuple[str, int] | None = None) -> None:

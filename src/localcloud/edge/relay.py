@@ -17,7 +17,11 @@ the edge hands each connection a container makes to one of them:
 import asyncio
 import sys
 
-BUFFER = 64 * 1024
+try:
+    from localcloud.edge.streams import splice
+except ModuleNotFoundError:  # in its container the program sits next to `streams.py`, without the package
+    from streams import splice
+
 SPARE_WAIT_S = 10  # a container's connection waits this long for the host to offer a spare, then is closed
 DIAL_TIMEOUT_S = 10  # as long as a load balancer waits to connect to a target
 
@@ -85,27 +89,6 @@ class Edge:
             return
         spare_writer.write(f"{port}\n".encode())
         await splice(reader, writer, spare_reader, spare_writer)
-
-
-async def splice(reader_a, writer_a, reader_b, writer_b) -> None:
-    """Copy both ways until both directions have ended, then close both connections."""
-    try:
-        await asyncio.gather(pipe(reader_a, writer_b), pipe(reader_b, writer_a))
-    finally:
-        writer_a.close()
-        writer_b.close()
-
-
-async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Copy until the reader ends, then half-close the writer (an HTTP client may half-close after its request)."""
-    try:
-        while data := await reader.read(BUFFER):
-            writer.write(data)
-            await writer.drain()
-        if writer.can_write_eof():
-            writer.write_eof()
-    except (OSError, RuntimeError):  # one side was reset: closing the other ends the copy the other way too
-        writer.close()
 
 
 async def main(control_port: int) -> None:

@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 
-from localcloud.edge.relay import splice
+from localcloud.edge.streams import splice
 from localcloud.serving import LoopThread
 
 log = logging.getLogger(__name__)
