@@ -238,7 +238,7 @@ def report(result: Rehearsal, path: Path) -> None:
     runs = passing_runs(path.parent)
     if len(runs) >= 2:
         print(f"  estimated wall time on AWS (from the passing runs at ÷{' and ÷'.join(f'{f:g}' for f in runs)}): "
-              + ", ".join(f"{module} {seconds / 60:.0f} min" for module, seconds in aws_wall_time(runs).items()))
+              + ", ".join(f"{module} {seconds / 60:.1f} min" for module, seconds in aws_wall_time(runs).items()))
     print("PASSED" if result.passed else "FAILED")
 
 
