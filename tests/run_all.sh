@@ -6,10 +6,10 @@
 #   lane 2: the browser test (it runs module 02 in JupyterLab), then every notebook executed with papermill (the
 #           solutions, and the learner versions up to their first check), then again with nbval in the same local
 #           cloud without cleanup in between (each module runs twice in a row: idempotence), on the native engine;
-#   lane 3: on the rootless engine, the local cloud's tests, then modules 00-03's solutions executed with papermill
-#           and the rehearsal of AWS mode (modules 04-09's solutions in AWS mode against a local cloud playing AWS's
-#           rules and compressed timing, as a learner holding only the published IAM policy; then the teardown must
-#           leave nothing). Lane 2 runs 04-09 in local mode, twice.
+#   lane 3: on the rootless engine, the local cloud's tests that use an engine, then modules 00-03's solutions
+#           executed with papermill and the rehearsal of AWS mode (modules 04-09's solutions in AWS mode against a
+#           local cloud playing AWS's rules and compressed timing, as a learner holding only the published IAM
+#           policy; then the teardown must leave nothing). Lane 2 runs 04-09 in local mode, twice.
 # The lanes share nothing: each cloud has its own instance and ports, lane 3's notebooks their own published ports,
 # build folder (scratch and executed copies) and docker config. Without a rootless engine (not a Debian/Ubuntu host as root,
 # and DOCKER_HOST_ROOTLESS unset) lane 3 is skipped, and the run says so.
@@ -26,7 +26,8 @@ lane3() {
     export DOCKER_HOST="$rootless" DOCKER_CONFIG="$root/build/rootless/docker-config"
     mkdir -p "$DOCKER_CONFIG"
     local status=0
-    "$python" -m pytest -p no:cacheprovider tests/localcloud "$@" || status=1
+    # The engine-free tests (-m "not docker") run in lane 1: they would find nothing new on another engine.
+    "$python" -m pytest -m docker -p no:cacheprovider --durations=15 tests/localcloud "$@" || status=1
     (
         export LOCALCLOUD_INSTANCE=notebook-tests-rootless LOCALCLOUD_PORT=4595 LOCALCLOUD_REGISTRY_PORT=4594
         export LOCALCLOUD_STATE_DIR="$root/build/rootless/localcloud" WORKSHOP_BUILD_DIR="$root/build/rootless"
@@ -40,7 +41,7 @@ lane3() {
     return $status
 }
 
-"$python" -m pytest -m "not notebook and not browser" -p no:cacheprovider "$@" >"$lane1_log" 2>&1 &
+"$python" -m pytest -m "not notebook and not browser" -p no:cacheprovider --durations=15 "$@" >"$lane1_log" 2>&1 &
 lane1=$!
 if [ -n "$rootless" ]; then
     lane3 "$@" >"$lane3_log" 2>&1 &

@@ -39,7 +39,10 @@ def read_state(session) -> LiveState:
             continue
         for listener in elbv2.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"]:
             for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
-                paths = [v for c in rule["Conditions"] if c["Field"] == "path-pattern" for v in c.get("Values", [])]
+                if any(c["Field"] == "source-ip" for c in rule["Conditions"]):
+                    continue  # the fault switches' private routes (module 05): not the bookshop's routing
+                paths = [v for c in rule["Conditions"] if c["Field"] == "path-pattern"
+                         for v in c.get("PathPatternConfig", {}).get("Values") or c.get("Values", [])]
                 for action in rule["Actions"]:
                     targets = [t["TargetGroupArn"] for t in action.get("ForwardConfig", {}).get("TargetGroups", [])
                                if t.get("Weight", 1)] or [action.get("TargetGroupArn")]
