@@ -1,9 +1,23 @@
 """Write the learner notebooks in notebooks/ from the complete notebooks in solutions/.
 
-An exercise in a solution notebook is three cells: a markdown heading `### Exercise …`, a code cell tagged
-`solution` whose metadata is `{"exercise": {"hint": "…", "names": ["…"]}}`, and a code cell tagged `check`.
-In the learner notebook the solution cell becomes a cell tagged `exercise` that holds only the hint and a
-placeholder `name = ...` per name; every other cell is copied as it is. Outputs and execution counts are dropped.
+An exercise in a solution notebook is three cells: a markdown heading `### Exercise 04.1 — <title>`, a code cell
+tagged `solution` whose metadata is
+
+    {"exercise": {"id": "04.1", "hint": "<the documentation page, one line>",
+                  "near_answer": "<nearly the answer, one line>", "names": ["<name>", ...],
+                  "wrong": {"source": "<a typical wrong answer>", "message": "<what its check says>"}}}
+
+and a code cell tagged `check` that calls one `check_…` function (decorated with `exercise_check("04.1")`).
+In the learner notebook:
+- the heading gains a collapsed "Hint 2" with the near-answer;
+- the solution cell becomes a cell tagged `exercise` with the lines above `# Your answer` (a scaffold, if any),
+  the hint, and a placeholder `name = ...` per name;
+- after the check come a short "way forward" note and the reference answer, hidden, as `%%reference 04.1`: it
+  applies only while the exercise has not passed (workshop.exercises).
+A code cell tagged `prediction` (metadata `{"prediction": {"names": [...]}}`) keeps its comments, and each name
+becomes `name = ...`: the learner writes a guess before the measurement. Every other cell is copied as it is.
+Outputs and execution counts are dropped. The exercises' ids, titles, names and checks go to
+src/workshop/data/exercises.json, which the notebooks' guard reads.
 
     python -m setup.generate_exercises           # write notebooks/ (and remove notebooks with no solution)
     python -m setup.generate_exercises --check   # write nothing; fail if notebooks/ is out of date
@@ -11,7 +25,9 @@ placeholder `name = ...` per name; every other cell is copied as it is. Outputs 
 import argparse
 import ast
 import copy
+import json
 import keyword
+import re
 import sys
 from pathlib import Path
 
@@ -19,11 +35,15 @@ import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 
 from setup._console import SetupError, done, fail
-from workshop.paths import NOTEBOOKS, REPO_ROOT, SOLUTIONS
+from workshop.paths import EXERCISES_FILE, NOTEBOOKS, REPO_ROOT, SOLUTIONS
 
 FIX_COMMAND = "python -m setup.generate_exercises"
 EXERCISE_HEADING = "### Exercise"
 SOLUTION_TAG, CHECK_TAG, EXERCISE_TAG = "solution", "check", "exercise"
+PREDICTION_TAG, REFERENCE_TAG, WAY_FORWARD_TAG = "prediction", "reference", "way-forward"
+ANSWER_MARKER = "# Your answer"  # in a solution cell, the lines above it stay in the learner's cell
+EXERCISE_ID = re.compile(r"^(\d\d)\.\d+$")
+CHECK_PREFIX = "check_"
 
 
 class ExerciseFormatError(SetupError):
@@ -83,13 +103,22 @@ def bound_names(source: str) -> set[str]:
     return names
 
 
+def one_line(value) -> bool:
+    return isinstance(value, str) and bool(value.strip()) and "\n" not in value
+
+
 def exercise_metadata_problem(cell) -> str | None:
     exercise = cell.metadata.get("exercise")
     if not isinstance(exercise, dict):
-        return 'has no "exercise" metadata: add {"exercise": {"hint": "<one line>", "names": ["<name>", ...]}}'
-    hint, names = exercise.get("hint"), exercise.get("names")
-    if not isinstance(hint, str) or not hint.strip() or "\n" in hint:
-        return 'needs "exercise.hint": one non-empty line'
+        return ('has no "exercise" metadata: add {"exercise": {"id": "<NN.n>", "hint": "<docs page>", '
+                '"near_answer": "<one line>", "names": ["<name>", ...]}}')
+    if not isinstance(exercise.get("id"), str) or not EXERCISE_ID.match(exercise["id"]):
+        return 'needs "exercise.id": the module and a number, like "04.1"'
+    hint, near_answer, names = exercise.get("hint"), exercise.get("near_answer"), exercise.get("names")
+    if not one_line(hint) or "https://" not in hint:
+        return 'needs "exercise.hint": one line that names the documentation page (with its https:// address)'
+    if not one_line(near_answer):
+        return 'needs "exercise.near_answer": one line that nearly gives the answer (the second hint)'
     if not isinstance(names, list) or not names:
         return 'needs "exercise.names": a non-empty list of the names the solution defines'
     not_identifiers = [name for name in names
@@ -97,6 +126,13 @@ def exercise_metadata_problem(cell) -> str | None:
     if not_identifiers:
         return f'"exercise.names" holds {not_identifiers!r}, which are not Python names'
     return None
+
+
+def check_functions(cell) -> list[str]:
+    """The `check_…` functions a check cell calls."""
+    tree = ast.parse(TransformerManager().transform_cell(cell.source))
+    return sorted({node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call)
+                   and isinstance(node.func, ast.Name) and node.func.id.startswith(CHECK_PREFIX)})
 
 
 def solution_cell_problems(cells, index: int) -> list[str]:
@@ -119,7 +155,21 @@ def solution_cell_problems(cells, index: int) -> list[str]:
     unassigned = [name for name in cell.metadata.exercise["names"] if name not in bound]
     if unassigned:
         problems.append(f'does not assign {", ".join(unassigned)}, listed in "exercise.names"')
+    exercise_id = cell.metadata.exercise["id"]
+    if before is not None and not first_line(before).startswith(f"{EXERCISE_HEADING} {exercise_id} "):
+        problems.append(f'has id {exercise_id}, but its heading does not start with "{EXERCISE_HEADING} {exercise_id} "')
+    if after is not None and CHECK_TAG in tags(after) and len(check_functions(after)) != 1:
+        problems.append(f"is followed by a check cell that calls {check_functions(after) or 'no'} {CHECK_PREFIX}… "
+                        f"functions; it must call exactly one")
     return problems
+
+
+def prediction_cell_problems(cell) -> list[str]:
+    names = cell.metadata.get("prediction", {}).get("names")
+    if not isinstance(names, list) or not names or not all(isinstance(name, str) for name in names):
+        return ['has no "prediction.names": list the names the learner predicts']
+    unassigned = [name for name in names if name not in bound_names(cell.source)]
+    return [f'does not assign {", ".join(unassigned)}, listed in "prediction.names"'] if unassigned else []
 
 
 def validate(notebook: nbformat.NotebookNode, path: Path) -> None:
@@ -130,14 +180,25 @@ def validate(notebook: nbformat.NotebookNode, path: Path) -> None:
             shown = f' ("{first_line(cell)[:40]}")' if first_line(cell) else ""
             messages += [f"{display(path)}, cell {index}{shown}: solution cell {problem}"
                          for problem in solution_cell_problems(notebook.cells, index)]
+        if cell.cell_type == "code" and PREDICTION_TAG in tags(cell):
+            messages += [f"{display(path)}, cell {index}: prediction cell {problem}"
+                         for problem in prediction_cell_problems(cell)]
     if messages:
         raise ExerciseFormatError("\n  ".join(messages))
 
 
 # --- transformation ---------------------------------------------------------------------------------------------
 
-def placeholder_source(hint: str, names: list[str]) -> str:
-    return "\n".join([f"# Hint: {hint}", "# Your code here", *(f"{name} = ..." for name in names)])
+def placeholder_source(hint: str, names: list[str], scaffold: str = "") -> str:
+    lines = [scaffold] if scaffold else []
+    return "\n".join([*lines, f"# Hint: {hint}", "# Your code here", *(f"{name} = ..." for name in names)])
+
+
+def scaffold(source: str) -> str:
+    """The lines of a solution above `# Your answer`: what the learner's cell keeps (empty without the marker)."""
+    lines = source.splitlines()
+    marker = next((index for index, line in enumerate(lines) if line.strip().startswith(ANSWER_MARKER)), None)
+    return "\n".join(lines[:marker]).rstrip() if marker is not None else ""
 
 
 def without_outputs(cell):
@@ -151,26 +212,119 @@ def without_outputs(cell):
 def exercise_cell(solution_cell):
     cell = without_outputs(solution_cell)
     cell.metadata.tags = [EXERCISE_TAG if tag == SOLUTION_TAG else tag for tag in tags(cell)]
-    cell.source = placeholder_source(cell.metadata.exercise["hint"], cell.metadata.exercise["names"])
+    exercise = cell.metadata.exercise
+    cell.metadata.exercise = {key: exercise[key] for key in ("id", "names")}  # hints are shown; answers are not
+    cell.source = placeholder_source(exercise["hint"], exercise["names"], scaffold(solution_cell.source))
     return cell
+
+
+def heading_with_second_hint(heading, near_answer: str):
+    cell = without_outputs(heading)
+    cell.source = (f"{cell.source.rstrip()}\n\n<details><summary>Hint 2 (nearly the answer)</summary>\n\n"
+                   f"{near_answer}\n\n</details>")
+    return cell
+
+
+def way_forward_cells(solution_cell) -> list:
+    """A note, then the reference answer with its source hidden: the way forward for a learner who is stuck."""
+    exercise_id = solution_cell.metadata.exercise["id"]
+    note = nbformat.v4.new_markdown_cell(
+        f"**Stuck, or short of time?** Run the hidden cell below: it applies the reference answer to exercise "
+        f"{exercise_id} and says so (click its `…` to read it first). It does nothing if your answer passed.",
+        id=f"{solution_cell.id}-way-forward"[:64], metadata={"tags": [WAY_FORWARD_TAG]})
+    reference = nbformat.v4.new_code_cell(
+        f"%%reference {exercise_id}\n{solution_cell.source}", id=f"{solution_cell.id}-reference"[:64],
+        metadata={"tags": [REFERENCE_TAG], "jupyter": {"source_hidden": True}})
+    return [note, reference]
+
+
+def prediction_cell(solution_cell):
+    cell = without_outputs(solution_cell)
+    comments = [line for line in solution_cell.source.splitlines() if line.lstrip().startswith("#")]
+    cell.source = "\n".join([*comments, *(f"{name} = ...  # your prediction"
+                                           for name in solution_cell.metadata.prediction["names"])])
+    return cell
+
+
+def is_code(cell, tag: str) -> bool:
+    return cell.cell_type == "code" and tag in tags(cell)
 
 
 def learner_notebook(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
     notebook = copy.deepcopy(solution)
-    notebook.cells = [exercise_cell(cell) if cell.cell_type == "code" and SOLUTION_TAG in tags(cell)
-                      else without_outputs(cell) for cell in solution.cells]
+    cells = solution.cells
+    notebook.cells = []
+    for index, cell in enumerate(cells):
+        if is_code(cell, SOLUTION_TAG):
+            notebook.cells.append(exercise_cell(cell))
+        elif index + 1 < len(cells) and is_code(cells[index + 1], SOLUTION_TAG):
+            notebook.cells.append(heading_with_second_hint(cell, cells[index + 1].metadata.exercise["near_answer"]))
+        elif is_code(cell, PREDICTION_TAG):
+            notebook.cells.append(prediction_cell(cell))
+        else:
+            notebook.cells.append(without_outputs(cell))
+        if is_code(cell, CHECK_TAG) and index > 0 and is_code(cells[index - 1], SOLUTION_TAG):
+            notebook.cells.extend(way_forward_cells(cells[index - 1]))
     return notebook
+
+
+def catalogue_entries(solution: nbformat.NotebookNode) -> dict[str, dict]:
+    """The notebook's exercises for data/exercises.json: id → title, names, check function."""
+    entries = {}
+    for index, cell in enumerate(solution.cells):
+        if is_code(cell, SOLUTION_TAG):
+            exercise = cell.metadata.exercise
+            heading = first_line(solution.cells[index - 1]).removeprefix(f"{EXERCISE_HEADING} {exercise['id']}")
+            entries[exercise["id"]] = {"title": heading.strip(" —:-"), "names": list(exercise["names"]),
+                                       "check": check_functions(solution.cells[index + 1])[0]}
+    return entries
+
+
+def catalogue_problems(notebooks: dict[Path, nbformat.NotebookNode]) -> list[str]:
+    """Exercise ids are unique and name their module; no other cell anywhere binds an exercise's names."""
+    problems, seen = [], {}
+    owners = {}
+    for path, notebook in notebooks.items():
+        for index, cell in enumerate(notebook.cells):
+            if is_code(cell, SOLUTION_TAG):
+                exercise_id = cell.metadata.exercise["id"]
+                if exercise_id in seen:
+                    problems.append(f"{display(path)}, cell {index}: exercise id {exercise_id} is also used in "
+                                    f"{seen[exercise_id]}")
+                seen[exercise_id] = display(path)
+                if not path.name.startswith(EXERCISE_ID.match(exercise_id).group(1)):
+                    problems.append(f"{display(path)}, cell {index}: exercise id {exercise_id} names another module")
+                owners.update({name: (path, index) for name in cell.metadata.exercise["names"]})
+    for path, notebook in notebooks.items():
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type != "code" or is_code(cell, SOLUTION_TAG):
+                continue
+            for name in sorted(bound_names(cell.source) & owners.keys()):
+                owner_path, owner_index = owners[name]
+                problems.append(f"{display(path)}, cell {index} also binds `{name}`, which exercise cell "
+                                f"{owner_index} of {display(owner_path)} defines: exercise names must be unique "
+                                f"(the notebooks' guard follows them)")
+    return problems
+
+
+def render_catalogue(entries: dict[str, dict]) -> str:
+    return json.dumps(dict(sorted(entries.items())), indent=1, ensure_ascii=False) + "\n"
 
 
 # --- the notebooks/ folder ----------------------------------------------------------------------------------------
 
-def expected_notebooks(solutions_dir: Path = SOLUTIONS, notebooks_dir: Path = NOTEBOOKS) -> dict[Path, str]:
-    """Each learner notebook's path and the text it must have, from the solution notebooks."""
-    expected = {}
-    for path in sorted(solutions_dir.glob("*.ipynb")):
-        solution = read_notebook(path)
+def expected_notebooks(solutions_dir: Path = SOLUTIONS, notebooks_dir: Path = NOTEBOOKS,
+                       catalogue_file: Path = EXERCISES_FILE) -> dict[Path, str]:
+    """Each learner notebook's path and the text it must have, from the solution notebooks; and the catalogue."""
+    solutions = {path: read_notebook(path) for path in sorted(solutions_dir.glob("*.ipynb"))}
+    for path, solution in solutions.items():
         validate(solution, path)
-        expected[notebooks_dir / path.name] = render(learner_notebook(solution))
+    problems = catalogue_problems(solutions)
+    if problems:
+        raise ExerciseFormatError("\n  ".join(problems))
+    expected = {notebooks_dir / path.name: render(learner_notebook(solution)) for path, solution in solutions.items()}
+    entries = {key: value for solution in solutions.values() for key, value in catalogue_entries(solution).items()}
+    expected[catalogue_file] = render_catalogue(entries)
     return expected
 
 

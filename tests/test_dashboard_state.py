@@ -6,9 +6,9 @@ import pytest
 from botocore.stub import Stubber
 
 from workshop.dashboard.actions import scale, steady_problem
-from workshop.dashboard.state import (ServiceState, Snapshot, TargetState, TaskDefinitions, TaskState,
-                                      describe_action, describe_conditions, image_tag, tables, target_group_name,
-                                      version_of)
+from workshop.dashboard.state import (STOPPED_SHOWN, ServiceState, Snapshot, TargetState, TaskDefinitions,
+                                      TaskState, describe_action, describe_conditions, image_tag, read_tasks, tables,
+                                      target_group_name, tasks_table, version_of)
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/catalog:7"
 GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/catalog/73e2d6bc24d8a067"
@@ -84,3 +84,52 @@ def test_tables_leave_out_what_is_empty():
     shown = tables(Snapshot("shop", NOW, services=snapshot().services, tasks=snapshot().tasks))
     assert [table.title for table in shown] == ["services in cluster shop", "tasks"]
     assert "catalog:7" in repr(shown) and "<table>" in shown._repr_html_()
+
+
+def described_task(number: int, status: str, health: str, stopped_minute: int | None = None) -> dict:
+    """A task as DescribeTasks returns it (the fields the dashboard reads)."""
+    described = {"taskArn": f"arn:aws:ecs:us-east-1:123456789012:task/shop/{number:032d}", "group": "service:catalog",
+                 "taskDefinitionArn": ARN, "lastStatus": status, "desiredStatus": status, "healthStatus": health,
+                 "startedAt": NOW}
+    if stopped_minute is not None:
+        described.update(stoppedAt=NOW + datetime.timedelta(minutes=stopped_minute), stoppedReason="Task stopped")
+    return described
+
+
+def read_with_stubbed_ecs(running: list[dict], stopped: list[dict]) -> list[TaskState]:
+    ecs = boto3.client("ecs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(ecs) as stub:
+        stub.add_response("list_tasks", {"taskArns": [t["taskArn"] for t in running]},
+                          {"cluster": "shop", "desiredStatus": "RUNNING"})
+        stub.add_response("list_tasks", {"taskArns": [t["taskArn"] for t in stopped]},
+                          {"cluster": "shop", "desiredStatus": "STOPPED", "maxResults": 100})
+        stub.add_response("describe_tasks", {"tasks": running + stopped})
+        stub.add_response("describe_task_definition", {"taskDefinition": definition()})
+        return read_tasks(ecs, "shop")
+
+
+def test_a_stopped_task_shows_the_health_aws_reports_for_it_unknown():
+    # The container's last health check may still be in the answer; a stopped task has no health to report.
+    tasks = read_with_stubbed_ecs([described_task(1, "RUNNING", "HEALTHY")],
+                                  [described_task(2, "STOPPED", "HEALTHY", stopped_minute=1),
+                                   described_task(3, "STOPPED", "UNHEALTHY", stopped_minute=2)])
+    assert [(t.last_status, t.health) for t in tasks] == [("RUNNING", "HEALTHY"), ("STOPPED", "UNKNOWN"),
+                                                           ("STOPPED", "UNKNOWN")]
+    assert "HEALTHY" not in repr(tasks_table(Snapshot("shop", NOW, tasks=tasks[1:])))
+
+
+def test_stopped_tasks_are_read_most_recently_stopped_first():
+    tasks = read_with_stubbed_ecs([], [described_task(n, "STOPPED", "UNKNOWN", stopped_minute=m)
+                                       for n, m in ((1, 5), (2, 9), (3, 1))])
+    assert [t.id[-1] for t in tasks] == ["2", "1", "3"]
+
+
+def test_after_many_rollouts_the_tasks_table_shows_the_latest_stopped_and_counts_the_older():
+    stopped = [TaskState(f"arn:aws:ecs:us-east-1:123456789012:task/shop/s{n}", "catalog", "STOPPED", "STOPPED",
+                         "UNKNOWN", "1", "catalog:7", None, NOW, "Task stopped",
+                         NOW - datetime.timedelta(minutes=n)) for n in range(12)]
+    shown = tasks_table(Snapshot("shop", NOW, tasks=[task(1), task(2)] + stopped))
+    assert [row["task"] for row in shown.rows] == ["1", "2"] + [f"s{n}" for n in range(STOPPED_SHOWN)] + [
+        f"+{12 - STOPPED_SHOWN} older stopped"]
+    assert f"+{12 - STOPPED_SHOWN} older stopped" in shown._repr_html_()
+    assert "older stopped" not in repr(tasks_table(Snapshot("shop", NOW, tasks=stopped[:STOPPED_SHOWN])))

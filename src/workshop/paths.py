@@ -11,3 +11,5 @@ SETUP = REPO_ROOT / "setup"
 # engine (tests/run_all.sh), sets its own.
 BUILD = Path(os.environ.get("WORKSHOP_BUILD_DIR") or REPO_ROOT / "build")
 WHEELHOUSE = BUILD / "wheelhouse"
+# The exercises of every module (id, title, names, check), written from solutions/ by setup.generate_exercises.
+EXERCISES_FILE = Path(__file__).resolve().parent / "data" / "exercises.json"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Validate executed notebooks with nbval: re-run each one and compare the outputs of the cells marked
-# `# NBVAL_CHECK_OUTPUT` (--nbval-lax), after nbval_sanitize.cfg has replaced what differs from run to run.
+# tagged `nbval-check-output` (--nbval-lax), after nbval_sanitize.cfg has replaced what differs from run to run.
 #
 #   tests/notebooks/run_nbval.sh                   # the executed copy of every solutions/ notebook
 #   tests/notebooks/run_nbval.sh a.ipynb b.ipynb   # these notebooks only

@@ -1,6 +1,6 @@
 """Every solution notebook runs end to end; its executed copy stays in build/executed/solutions/.
 
-run_nbval.sh then re-runs those copies with nbval and compares the outputs marked NBVAL_CHECK_OUTPUT.
+run_nbval.sh then re-runs those copies with nbval and compares the outputs of cells tagged nbval-check-output.
 """
 import os
 import re
@@ -87,8 +87,14 @@ def test_the_sanitize_file_replaces_what_changes_between_runs(output, sanitized)
     assert sanitize(output) == sanitized
 
 
+CHECKED = "nbval-check-output"  # a cell tag, not a comment: learners never see test markers
+
+
 def sample_notebook(*sources: str) -> nbformat.NotebookNode:
-    return new_notebook(cells=[new_code_cell(source) for source in sources],
+    """Code cells; a source starting with CHECKED is tagged so, without the word."""
+    cells = [new_code_cell(source.removeprefix(CHECKED), metadata={"tags": [CHECKED]} if source.startswith(CHECKED)
+                           else {}) for source in sources]
+    return new_notebook(cells=cells,
                         metadata={"kernelspec": {"name": KERNEL_NAME, "display_name": "Python 3",
                                                  "language": "python"}})
 
@@ -103,11 +109,11 @@ def test_nbval_compares_only_marked_outputs_after_sanitizing(tmp_path, run_noteb
     varying = "import uuid, random\nprint(f'task {uuid.uuid4()} took {random.random():.3f} s')"
     source = tmp_path / "source"
     source.mkdir()
-    notebook = sample_notebook("# NBVAL_CHECK_OUTPUT\nprint('stable')", varying, f"# NBVAL_CHECK_OUTPUT\n{varying}",
+    notebook = sample_notebook(f"{CHECKED}print('stable')", varying, f"{CHECKED}{varying}",
                                "raise RuntimeError('meant to fail')")
     notebook.cells[-1].metadata.tags = ["raises-exception"]
     nbformat.write(notebook, source / "sanitized.ipynb")
-    nbformat.write(sample_notebook("# NBVAL_CHECK_OUTPUT\nimport random\nprint(random.random())"),
+    nbformat.write(sample_notebook(f"{CHECKED}import random\nprint(random.random())"),
                    source / "unstable.ipynb")
     sanitized, unstable = (run_notebook(source / name, tmp_path / "executed")
                            for name in ("sanitized.ipynb", "unstable.ipynb"))

@@ -11,7 +11,8 @@ class ExerciseIncomplete(Exception):
 
 def unanswered(name: str) -> str:
     """The message a check gives while the learner's placeholder `name = ...` is still in place."""
-    return f"`{name}` is still `...`: replace it with your answer (the hint above the cell helps)."
+    return (f"`{name}` is still `...`: replace it with your answer (hints above the cell), or skip the exercise: "
+            f"run the reference answer under this check.")
 
 
 def require_answer(name: str, value) -> None:

@@ -10,6 +10,7 @@ import time
 import httpx
 
 from workshop.checks import ExerciseIncomplete, require_answer
+from workshop.exercises import exercise_check
 
 ROUTE_KEY = "GET /recommendations/{book_id}"
 SAMPLE_PATH = "/recommendations/3"
@@ -18,6 +19,7 @@ API_GATEWAY = "apigateway.amazonaws.com"
 PROPAGATION_S = 20
 
 
+@exercise_check("07.1")
 def check_recommendations_route(apigatewayv2, lambda_client, api_id: str, endpoint: str, function_arn: str,
                                 route_id) -> None:
     require_answer("recommendations_route", route_id)

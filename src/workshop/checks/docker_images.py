@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from workshop.checks import ExerciseIncomplete, require_answer
+from workshop.exercises import exercise_check
 from workshop.containers import CannotStart, ContainerExited, NotServing, run_service, stop, url
 from workshop.images import BuildFailed, build_image, explain, remove_image
 from workshop.paths import BUILD, SAMPLE_SERVICES
@@ -48,6 +49,7 @@ def _short(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+@exercise_check("02.1")
 def check_dockerfile(dockerfile, *, port: int = EXERCISE_PORT, name: str = CONTAINER_NAME, tag: str = IMAGE_TAG,
                      folder: Path = BUILD_FOLDER, timeout: float = 30, display=None) -> None:
     """Build, run and verify the learner's Dockerfile for the hello service; print ✔ or raise ExerciseIncomplete."""

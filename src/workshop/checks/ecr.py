@@ -5,11 +5,13 @@ the repository has immutable tags, scan on push and the workshop's tags, and whe
 digest the push reported. Each problem comes back as one `ExerciseIncomplete` line.
 """
 from workshop.checks import ExerciseIncomplete, require_answer
+from workshop.exercises import exercise_check
 from workshop.deploy import repository_name
 
 TAG = "1.0"
 
 
+@exercise_check("04.1")
 def check_pushed_repository(ecr, session, service: str, repository, push) -> None:
     require_answer("users_repository", repository)
     name = repository_name(session, service)

@@ -4,6 +4,7 @@
 with what the service and Fargate need; each problem comes back as one `ExerciseIncomplete` line with the fix.
 """
 from workshop.checks import ExerciseIncomplete, require_answer
+from workshop.exercises import exercise_check
 
 # Fargate's CPU units and the memory (MiB) each allows (the small sizes a workshop uses).
 FARGATE_SIZES = {"256": ("512", "1024", "2048"), "512": ("1024", "2048", "3072", "4096"),
@@ -11,6 +12,7 @@ FARGATE_SIZES = {"256": ("512", "1024", "2048"), "512": ("1024", "2048", "3072",
 SERVICE_PORT = 8000
 
 
+@exercise_check("05.1")
 def check_task_definition(ecs, task_definition_arn, *, image: str, log_group: str, architecture: str) -> None:
     require_answer("users_task_definition", task_definition_arn)
     if not isinstance(task_definition_arn, str):

@@ -4,12 +4,14 @@
 each problem comes back as one `ExerciseIncomplete` line with the fix.
 """
 from workshop.checks import ExerciseIncomplete, require_answer
+from workshop.exercises import exercise_check
 
 # An SQS mapping takes 1–10 messages per batch unless it also waits (MaximumBatchingWindowInSeconds) for more.
 MAX_UNBATCHED_SIZE = 10
 RUNNING_STATES = ("Enabled", "Enabling", "Creating")
 
 
+@exercise_check("06.1")
 def check_event_source_mapping(lambda_client, mapping_uuid, *, queue_arn: str, function_arn: str) -> None:
     require_answer("notifier_mapping", mapping_uuid)
     if not isinstance(mapping_uuid, str):

@@ -7,21 +7,23 @@ catalog's stock went down by one). Each problem comes back as one `ExerciseIncom
 import httpx
 
 from workshop.checks import ExerciseIncomplete, require_answer
+from workshop.exercises import exercise_check
 from workshop.containers import ContainerExited, NotServing, published_port, run_service, stop, url
 
 CHECK_CONTAINER = "workshop-03-orders-check"
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "0.0.0.0")
 
 
+@exercise_check("03.1")
 def check_orders_environment(orders_environment, *, network: str, catalog_name: str, catalog_port: int,
                              image: str) -> None:
-    require_answer("orders_environment", orders_environment)
+    require_answer("orders_container_environment", orders_environment)
     if not isinstance(orders_environment, dict):
-        raise ExerciseIncomplete("`orders_environment` must be a dict of environment variables, like "
+        raise ExerciseIncomplete("`orders_container_environment` must be a dict of environment variables, like "
                                  "{\"CATALOG_URL\": \"http://…\"}")
     catalog_url = str(orders_environment.get("CATALOG_URL", ""))
     if not catalog_url:
-        raise ExerciseIncomplete("`orders_environment` has no CATALOG_URL: orders reads catalog's address from it")
+        raise ExerciseIncomplete("`orders_container_environment` has no CATALOG_URL: orders reads catalog's address from it")
     if any(name in catalog_url for name in LOOPBACK_NAMES):
         raise ExerciseIncomplete(f"CATALOG_URL is {catalog_url}, but inside the orders container that address is "
                                  f"orders itself: use the catalog container's name on the network, "

@@ -6,6 +6,7 @@ from ECS, then makes catalog slow and places orders until the breaker answers: i
 import time
 
 from workshop.checks import ExerciseIncomplete, require_answer
+from workshop.exercises import exercise_check
 from workshop.resilience import breaker_state, environment_of, place_order, running_task_definition, set_fault
 
 PROBE_ORDERS = 12        # more than any sensible CATALOG_BREAKER_FAILURES for a demo
@@ -30,6 +31,7 @@ def configuration_problem(environment: dict[str, str], slow_seconds: float) -> s
     return None
 
 
+@exercise_check("08.1")
 def check_circuit_breaker(revision, ecs, cluster: str, base_url: str, book_id: int, slow_seconds: float) -> None:
     """`revision`: the learner's `orders_with_breaker`, the taskDefinitionArn of the new orders revision."""
     require_answer("orders_with_breaker", revision)

@@ -17,8 +17,10 @@ from botocore.exceptions import ClientError
 from workshop.tables import Table
 
 VERSION_VARIABLE = "APP_VERSION"
-# Stopped tasks stay listed for an hour on AWS; the dashboard shows only the latest few, to see replacements.
+# Stopped tasks stay listed for an hour on AWS; the tasks table shows only the latest few, to see replacements.
 STOPPED_SHOWN = 5
+# A stopped task has no running container left to check: DescribeTasks reports its health as UNKNOWN.
+STOPPED_HEALTH = "UNKNOWN"
 
 
 @dataclass(frozen=True)
@@ -27,12 +29,13 @@ class TaskState:
     service: str | None          # from the task's group "service:<name>"; None for a task run on its own
     last_status: str             # PROVISIONING, PENDING, RUNNING, STOPPING, STOPPED …
     desired_status: str
-    health: str                  # HEALTHY, UNHEALTHY or UNKNOWN (no container health check)
+    health: str                  # HEALTHY, UNHEALTHY or UNKNOWN (no container health check, or stopped)
     version: str
     task_definition: str         # family:revision
     private_ip: str | None
     started_at: datetime.datetime | None
     stopped_reason: str | None = None
+    stopped_at: datetime.datetime | None = None
 
     @property
     def id(self) -> str:
@@ -187,9 +190,8 @@ def read_services(ecs, cluster: str, definitions: TaskDefinitions | None = None)
     return states
 
 
-def read_tasks(ecs, cluster: str, definitions: TaskDefinitions | None = None,
-               stopped_shown: int = STOPPED_SHOWN) -> list[TaskState]:
-    """Running (and starting) tasks, then the latest `stopped_shown` stopped ones."""
+def read_tasks(ecs, cluster: str, definitions: TaskDefinitions | None = None) -> list[TaskState]:
+    """Running (and starting) tasks by service, then the stopped ones, the most recently stopped first."""
     definitions = definitions or TaskDefinitions(ecs)
     arns = _paged(ecs, "list_tasks", "taskArns", cluster=cluster, desiredStatus="RUNNING")
     # One page of stopped tasks is plenty to show the latest few, however many an hour of restarts left.
@@ -202,19 +204,20 @@ def read_tasks(ecs, cluster: str, definitions: TaskDefinitions | None = None,
     ended = [t for t in states if t.last_status == "STOPPED"]
     oldest = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
     live.sort(key=lambda t: (t.service or "", t.started_at or oldest, t.arn))
-    ended.sort(key=lambda t: t.started_at or oldest, reverse=True)
-    return live + ended[:stopped_shown]
+    ended.sort(key=lambda t: (t.stopped_at or t.started_at or oldest, t.arn), reverse=True)
+    return live + ended
 
 
 def _task_state(task: dict, definitions: TaskDefinitions) -> TaskState:
     group = task.get("group") or ""
     definition = definitions.get(task["taskDefinitionArn"])
+    status = task.get("lastStatus", "?")
     return TaskState(
         arn=task["taskArn"], service=group.split(":", 1)[1] if group.startswith("service:") else None,
-        last_status=task.get("lastStatus", "?"), desired_status=task.get("desiredStatus", "?"),
-        health=task.get("healthStatus", "UNKNOWN"), version=version_of(definition, task.get("overrides")),
+        last_status=status, desired_status=task.get("desiredStatus", "?"),
+        health=STOPPED_HEALTH if status == "STOPPED" else task.get("healthStatus", "UNKNOWN"), version=version_of(definition, task.get("overrides")),
         task_definition=family_revision(task["taskDefinitionArn"]), private_ip=_private_ip(task),
-        started_at=task.get("startedAt"), stopped_reason=task.get("stoppedReason"))
+        started_at=task.get("startedAt"), stopped_reason=task.get("stoppedReason"), stopped_at=task.get("stoppedAt"))
 
 
 def find_load_balancer(elbv2, name_or_arn: str) -> dict:
@@ -358,11 +361,16 @@ def services_table(snapshot: Snapshot) -> Table:
                                 "deployments", "last event"], title=f"services in cluster {snapshot.cluster}")
 
 
-def tasks_table(snapshot: Snapshot) -> Table:
+def tasks_table(snapshot: Snapshot, stopped_shown: int = STOPPED_SHOWN) -> Table:
+    """Every live task, then the `stopped_shown` most recently stopped and a line counting the older ones."""
+    live = [t for t in snapshot.tasks if t.last_status != "STOPPED"]
+    stopped = [t for t in snapshot.tasks if t.last_status == "STOPPED"]
     rows = [{"task": t.id[:12], "service": t.service or "(run-task)", "status": t.last_status,
              "desired": t.desired_status, "health": t.health, "version": t.version, "address": t.private_ip or "",
              "age": _age(t.started_at, snapshot.taken_at), "stopped because": t.stopped_reason or ""}
-            for t in snapshot.tasks]
+            for t in live + stopped[:stopped_shown]]
+    if len(stopped) > stopped_shown:
+        rows.append({"task": f"+{len(stopped) - stopped_shown} older stopped"})
     return Table(rows, columns=["task", "service", "status", "desired", "health", "version", "address", "age",
                                 "stopped because"], title="tasks")
 
