@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if notebooks/ is out of date")
     args = parser.parse_args(argv)
     try:
-        expected = expected_notebooks(SOLUTIONS, NOTEBOOKS)
+        expected = expected_notebooks(SOLUTIONS, NOTEBOOKS, EXERCISES_FILE)
     except ExerciseFormatError as error:
         return fail(error)
     stale = out_of_date(expected, NOTEBOOKS)
@@ -364,10 +364,11 @@ def main(argv: list[str] | None = None) -> int:
         listing = "".join(f"\n  {display(path)}: {reason}" for path, reason in stale.items())
         return fail(SetupError(f"notebooks/ is out of date with solutions/:{listing}\nFix: {FIX_COMMAND}"))
     if args.check:
-        done(f"notebooks/ is up to date with solutions/ ({len(expected)} notebooks)")
+        done(f"notebooks/ is up to date with solutions/ ({len(expected) - 1} notebooks and the exercise catalogue)")
     else:
         write_notebooks(expected, stale)
-        done(f"notebooks/ generated from solutions/ ({len(expected)} notebooks, {len(stale)} written or removed)")
+        done(f"notebooks/ generated from solutions/ ({len(expected) - 1} notebooks and the exercise catalogue, "
+             f"{len(stale)} files written or removed)")
     return 0
 
 

@@ -14,6 +14,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -200,6 +201,36 @@ def repo_lab(tmp_path):
             stopped = lab.shutdown_kernels()
             if stopped:
                 print(f"[browser] shut down kernel(s) {', '.join(stopped)}", flush=True)
+
+
+# The notebook tests' local cloud (its own instance and ports); LOCALCLOUD_* variables set in the environment win.
+NOTEBOOK_CLOUD_ENV = Path(__file__).parent.parent / "notebooks" / "localcloud.env"
+
+
+@pytest.fixture
+def notebook_cloud():
+    """Point the kernels a lab starts at the notebook tests' local cloud; stop it afterwards unless it already ran.
+
+    Request it before the lab, so the server (and every kernel it starts) inherits the settings.
+    """
+    pairs = (line.split("=", 1) for line in NOTEBOOK_CLOUD_ENV.read_text().splitlines()
+             if line and not line.startswith("#"))
+    settings = {name: os.environ.get(name, value) for name, value in pairs}
+    settings["LOCALCLOUD_STATE_DIR"] = str(REPO_ROOT / settings["LOCALCLOUD_STATE_DIR"])
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    status = [sys.executable, "-m", "localcloud", "status"]
+    already_running = subprocess.run(status, capture_output=True).returncode == 0
+    try:
+        yield settings
+    finally:
+        if not already_running:
+            subprocess.run([sys.executable, "-m", "localcloud", "down"], capture_output=True, timeout=120)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @dataclass
