@@ -3,13 +3,14 @@
 # Docker Desktop's and Colima's (the host reaches containers only through ports published on 127.0.0.1). Three
 # lanes at once (most tests wait on containers, not the CPU):
 #   lane 1: every test but the notebooks and the browser test, on the native engine;
-#   lane 2: the browser test (it runs module 02 in JupyterLab), then every notebook executed with papermill (the
-#           solutions, and the learner versions up to their first check), then again with nbval in the same local
-#           cloud without cleanup in between (each module runs twice in a row: idempotence), on the native engine;
-#   lane 3: on the rootless engine, the local cloud's tests that use an engine, then modules 00-03's solutions
-#           executed with papermill and the rehearsal of AWS mode (modules 04-09's solutions in AWS mode against a
-#           local cloud playing AWS's rules and compressed timing, as a learner holding only the published IAM
-#           policy; then the teardown must leave nothing). Lane 2 runs 04-09 in local mode, twice.
+#   lane 2: the browser tests (module 02 and the dashboard in JupyterLab), then every solution notebook executed with
+#           papermill, each learner notebook with every exercise answered wrong and then right, then the solutions
+#           again with nbval, all in one local cloud without cleanup in between (each module runs three times in a
+#           row: idempotence), on the native engine;
+#   lane 3: on the rootless engine, the local cloud's tests that use an engine, then every learner notebook with
+#           every exercise skipped (local mode) and the rehearsal of AWS mode (modules 04-09's solutions in AWS mode
+#           against a local cloud playing AWS's rules and compressed timing, as a learner holding only the published
+#           IAM policy; then the teardown must leave nothing).
 # The lanes share nothing: each cloud has its own instance and ports, lane 3's notebooks their own published ports,
 # build folder (scratch and executed copies) and docker config. Without a rootless engine (not a Debian/Ubuntu host as root,
 # and DOCKER_HOST_ROOTLESS unset) lane 3 is skipped, and the run says so.
@@ -32,8 +33,8 @@ lane3() {
         export LOCALCLOUD_INSTANCE=notebook-tests-rootless LOCALCLOUD_PORT=4595 LOCALCLOUD_REGISTRY_PORT=4594
         export LOCALCLOUD_STATE_DIR="$root/build/rootless/localcloud" WORKSHOP_BUILD_DIR="$root/build/rootless"
         export WORKSHOP_MONOLITH_PORT=18090 WORKSHOP_EXERCISE_PORT=18091
-        "$python" -m pytest -m "(notebook and not aws_module) or rehearsal" -p no:cacheprovider \
-            tests/notebooks/test_solutions.py tests/notebooks/test_rehearsal.py "$@"
+        "$python" -m pytest -m "skipped_path or rehearsal" -p no:cacheprovider \
+            tests/notebooks/test_learner_paths.py tests/notebooks/test_rehearsal.py "$@"
         notebooks_status=$?
         "$python" -m localcloud down >/dev/null 2>&1
         exit $notebooks_status
@@ -49,8 +50,8 @@ if [ -n "$rootless" ]; then
 fi
 
 tests/notebooks/local_cloud.sh up >/dev/null
-# The rehearsal runs in lane 3; without a rootless engine, here.
-lane2_tests="(notebook or browser) and not rehearsal"
+# The rehearsal and the skipped paths run in lane 3; without a rootless engine, here.
+lane2_tests="(notebook or browser) and not rehearsal and not skipped_path"
 [ -n "$rootless" ] || lane2_tests="notebook or browser"
 "$python" -m pytest -m "$lane2_tests" tests/notebooks tests/browser "$@" && tests/notebooks/run_nbval.sh
 lane2_status=$?
@@ -64,7 +65,7 @@ lane3_status=0
 if [ -n "$rootless" ]; then
     wait "$lane3_pid"
     lane3_status=$?
-    echo "──── lane 3, on the rootless engine ($rootless): the local cloud's tests, modules 00-03, the rehearsal of AWS mode ────"
+    echo "──── lane 3, on the rootless engine ($rootless): the local cloud's tests, the skipped paths, the rehearsal of AWS mode ────"
     cat "$lane3_log"
 else
     echo "──── no rootless engine here: lane 3 (the local cloud and the notebooks on Docker Desktop's topology) skipped ────"

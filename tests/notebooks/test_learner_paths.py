@@ -17,7 +17,8 @@ def reference_outputs(notebook) -> list[str]:
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", [pytest.param(path, marks=[pytest.mark.skipped_path] if path == "skipped" else [])
+                                  for path in PATHS])
 @pytest.mark.parametrize("source", LEARNER_NOTEBOOKS, ids=lambda source: source.name)
 def test_a_learner_reaches_the_end_of_the_notebook(source, path, run_notebook, executed):
     variant = write_variant(source, path, BUILD / "learner-paths" / path)
