@@ -1,5 +1,6 @@
-"""Module 07's check: GET /recommendations/{book_id} as a Lambda proxy route (moto in process for API Gateway and
-Lambda; a loopback server stands in for the API's endpoint, answering as the route would)."""
+"""Module 07's checks: GET /recommendations/{book_id} as a Lambda proxy route (moto in process for API Gateway and
+Lambda; a loopback server stands in for the API's endpoint, answering as the route would), and that route's
+throttling on stage v1."""
 import io
 import json
 import threading
@@ -12,7 +13,7 @@ from moto import mock_aws
 
 from workshop.checks import ExerciseIncomplete, unanswered
 from workshop.checks import api_gateway
-from workshop.checks.api_gateway import check_recommendations_route
+from workshop.checks.api_gateway import ROUTE_KEY, check_recommendations_route, check_recommendations_throttle
 
 REGION = "us-east-1"
 RECOMMENDATIONS = {"book_id": 3, "recommendations": [{"id": 1, "title": "Pride and Prejudice"}]}
@@ -150,3 +151,60 @@ def test_an_empty_answer_says_there_were_no_recommendations(aws, endpoint):
     endpoint.body = {"book_id": 3, "recommendations": []}
     with pytest.raises(ExerciseIncomplete, match="answered 200 but with no recommendations"):
         check(aws, endpoint, route(v2, api_id, function_arn))
+
+
+# --- 07.2: the recommendations route's throttling on v1 (moto in process has no update_stage: a fake stage) ----------
+
+class Stages:
+    """get_stage as API Gateway answers it, for one stage holding `route_settings`."""
+
+    def __init__(self, route_settings=None, default=None):
+        self.stage = {"StageName": "v1", "RouteSettings": route_settings or {}, "DefaultRouteSettings": default or {}}
+
+    def get_stage(self, ApiId, StageName):
+        assert StageName == "v1"
+        return self.stage
+
+
+def throttle(rate, burst):
+    return {"ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst}
+
+
+def test_a_throttle_within_the_budget_passes(capsys):
+    settings = throttle(5, 5)
+    check_recommendations_throttle(Stages({ROUTE_KEY: settings}), "api", settings)
+    assert "v1 GET /recommendations/{book_id}: 5 at once, then 5/s" in capsys.readouterr().out
+
+
+def test_the_throttle_placeholder_says_to_replace_it():
+    with pytest.raises(ExerciseIncomplete) as incomplete:
+        check_recommendations_throttle(Stages(), "api", ...)
+    assert str(incomplete.value) == unanswered("recommendations_throttle")
+
+
+def test_something_other_than_the_settings_says_what_to_assign():
+    with pytest.raises(ExerciseIncomplete, match="must be the route's settings you chose: a dict"):
+        check_recommendations_throttle(Stages(), "api", 5)
+
+
+def test_a_stage_wide_throttle_is_not_the_route_s():
+    with pytest.raises(ExerciseIncomplete, match="has no throttling for 'GET /recommendations/{book_id}'.*"
+                                                 "DefaultRouteSettings would throttle every route"):
+        check_recommendations_throttle(Stages(default=throttle(5, 5)), "api", throttle(5, 5))
+
+
+def test_settings_the_stage_does_not_hold_say_to_update_it():
+    with pytest.raises(ExerciseIncomplete, match="holds rate 50, burst 100 for the route, not what"):
+        check_recommendations_throttle(Stages({ROUTE_KEY: throttle(50, 100)}), "api", throttle(5, 5))
+
+
+@pytest.mark.parametrize("rate, burst, message", [
+    (50, 100, "a rate of 50 requests/s is over the budget of 5"),
+    (0, 5, "a rate of 0 refills no tokens"),
+    (5, 2, "a burst of 2 refuses part of a book page"),
+    (5, 50, "a burst of 50 lets 50 requests through at once"),
+])
+def test_each_setting_outside_the_budget_is_named(rate, burst, message):
+    settings = throttle(rate, burst)
+    with pytest.raises(ExerciseIncomplete, match=message):
+        check_recommendations_throttle(Stages({ROUTE_KEY: settings}), "api", settings)

@@ -1,4 +1,5 @@
-"""Module 06's check: an event source mapping from the order-events queue to the notifier (moto in process)."""
+"""Module 06's checks: the order-events queue's visibility timeout, and an event source mapping from the queue to the
+notifier (moto in process)."""
 import io
 import json
 import zipfile
@@ -7,8 +8,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from workshop.checks import ExerciseIncomplete
-from workshop.checks.lambda_ import check_event_source_mapping
+from workshop.checks import ExerciseIncomplete, unanswered
+from workshop.checks.lambda_ import check_event_source_mapping, check_queue_visibility
 
 REGION = "us-east-1"
 
@@ -79,3 +80,77 @@ def test_each_wrong_setting_is_named(aws, settings, message):
     uuid = lambda_client.create_event_source_mapping(**settings)["UUID"]
     with pytest.raises(ExerciseIncomplete, match=message):
         check(lambda_client, uuid, queues, functions)
+
+
+# --- 06.1: the queue's visibility timeout against the notifier's timeout -------------------------------------------
+
+@pytest.fixture
+def queue(aws):
+    lambda_client, _, _ = aws
+    sqs = boto3.client("sqs", region_name=REGION)
+    lambda_client.update_function_configuration(FunctionName="notifier", Timeout=10)
+    return sqs, lambda_client, sqs.get_queue_url(QueueName="order-events")["QueueUrl"]
+
+
+def visibility(queue, seconds, answer=None):
+    sqs, lambda_client, url = queue
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(seconds)})
+    check_queue_visibility(sqs, lambda_client, seconds if answer is None else answer, queue_url=url,
+                           function_name="notifier")
+
+
+def test_six_times_the_function_timeout_passes(queue, capsys):
+    visibility(queue, 60)
+    assert "visibility timeout 60 s = 6 × the notifier's timeout (10 s)" in capsys.readouterr().out
+
+
+def test_the_visibility_placeholder_says_to_replace_it(queue):
+    with pytest.raises(ExerciseIncomplete) as incomplete:
+        visibility(queue, 60, answer=...)
+    assert str(incomplete.value) == unanswered("order_events_visibility")
+
+
+def test_a_number_the_queue_does_not_have_says_to_set_it(queue):
+    with pytest.raises(ExerciseIncomplete, match=r"the queue's visibility timeout is 30 s, not 60: set it with "
+                                                 r"sqs.set_queue_attributes"):
+        visibility(queue, 30, answer=60)
+
+
+def test_a_string_is_not_a_number_of_seconds(queue):
+    with pytest.raises(ExerciseIncomplete, match="must be the number of seconds you chose, an int"):
+        visibility(queue, 60, answer="60")
+
+
+@pytest.mark.parametrize("seconds, message", [
+    (5, r"shorter than the notifier's Timeout \(10 s\): a batch still being handled would be handed out again"),
+    (10, r"AWS advises at least six times the function's Timeout \(60 s\)"),
+    (3600, r"3600 s is longer than needed: a batch whose invoke failed waits that long"),
+])
+def test_each_unwise_visibility_timeout_is_named(queue, seconds, message):
+    with pytest.raises(ExerciseIncomplete, match=message):
+        visibility(queue, seconds)
+
+
+# --- 06.2: a re-run finds the mapping and updates it ----------------------------------------------------------------
+
+def test_a_disabled_mapping_enabled_by_update_passes(aws, capsys):
+    lambda_client, queues, functions = aws
+    uuid = lambda_client.create_event_source_mapping(EventSourceArn=queues[0], FunctionName="notifier",
+                                                     Enabled=False)["UUID"]
+    with pytest.raises(ExerciseIncomplete, match="update_event_source_mapping"):
+        check(lambda_client, uuid, queues, functions)
+    lambda_client.update_event_source_mapping(UUID=uuid, Enabled=True, BatchSize=10)
+    check(lambda_client, uuid, queues, functions)
+    assert "Enabled" in capsys.readouterr().out
+
+
+def test_a_mapping_still_settling_says_to_check_again():
+    class Settling:
+        class exceptions:
+            ResourceNotFoundException = LookupError
+
+        def get_event_source_mapping(self, UUID):
+            return {"UUID": UUID, "State": "Creating", "EventSourceArn": "q", "FunctionArn": "f", "BatchSize": 10}
+
+    with pytest.raises(ExerciseIncomplete, match="still 'Creating' after 60 s: run this check again"):
+        check_event_source_mapping(Settling(), "u", queue_arn="q", function_arn="f", sleep=lambda _: None)

@@ -9,7 +9,8 @@ from docker import errors as docker_errors
 from moto import mock_aws
 
 from workshop.deploy import image_cpu
-from workshop.functions import ROLE_WAIT_SECONDS, ensure_lambda_role, ensure_mapping, when_role_ready
+from workshop.functions import (ROLE_WAIT_SECONDS, ensure_lambda_role, ensure_mapping, ensure_topic_and_queue,
+                                when_role_ready)
 from workshop.session import Session
 
 REGION = "us-east-1"
@@ -125,3 +126,14 @@ def test_the_notifier_runs_on_the_cpu_its_image_was_built_for():
 
 def test_an_image_the_engine_does_not_have_is_taken_to_be_for_the_engines_cpu():
     assert image_cpu("123.dkr.ecr/bookshop/notifier:1.0", Engine(None, "aarch64")).aws_lambda == "arm64"
+
+
+@pytest.mark.parametrize("chosen, kept", [(None, 60), ("30", 60), ("120", 120)])
+def test_the_queue_module_06_made_is_found_and_keeps_a_long_enough_visibility_timeout(aws, chosen, kept):
+    sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
+    if chosen:  # exercise 06.1: the learner's visibility timeout (SQS's default of 30 s when it was skipped)
+        sqs.create_queue(QueueName="bookshop-order-events", Attributes={"VisibilityTimeout": chosen})
+    _, queue_url, _ = ensure_topic_and_queue(sns, sqs, SESSION)
+    _, again, _ = ensure_topic_and_queue(sns, sqs, SESSION)
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+    assert again == queue_url and int(attributes["VisibilityTimeout"]) == kept

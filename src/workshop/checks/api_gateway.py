@@ -1,8 +1,10 @@
-"""Module 07's exercise: the route GET /recommendations/{book_id} on the HTTP API, a Lambda proxy to recommendations.
+"""Module 07's exercises: the route GET /recommendations/{book_id} on the HTTP API, a Lambda proxy to
+recommendations; and that route's throttling on stage v1, within a budget.
 
 `check_recommendations_route(apigatewayv2, lambda_client, api_id, endpoint, function_arn, route_id)` reads the
 route and its integration back from API Gateway and the function's resource policy from Lambda, then asks the route
-through the API's endpoint; each problem comes back as one `ExerciseIncomplete` line with the fix.
+through the API's endpoint; `check_recommendations_throttle(apigatewayv2, api_id, settings)` reads stage v1's route
+settings back. Each problem comes back as one `ExerciseIncomplete` line with the fix.
 """
 import json
 import time
@@ -112,4 +114,50 @@ def answer_problem(status: int, body) -> str | None:
         return f"GET {SAMPLE_PATH} through the API answered {status}: {body}"
     if not isinstance(body, dict) or not body.get("recommendations"):
         return f"GET {SAMPLE_PATH} answered 200 but with no recommendations: {body}"
+    return None
+
+
+# --- 07.2: a budget for recommendations on stage v1 ------------------------------------------------------------------
+
+THROTTLED_STAGE = "v1"
+BUDGET_RATE = 5        # requests per second, on average, the team allows recommendations
+PAGE_REQUESTS = 3      # a book page asks for this many at once: a burst must let them all through
+MAX_BURST = 10         # … and never more than this at once
+RATE, BURST = "ThrottlingRateLimit", "ThrottlingBurstLimit"
+
+
+@exercise_check("07.2")
+def check_recommendations_throttle(apigatewayv2, api_id: str, settings) -> None:
+    require_answer("recommendations_throttle", settings)
+    if not isinstance(settings, dict) or RATE not in settings or BURST not in settings:
+        raise ExerciseIncomplete(f"`recommendations_throttle` must be the route's settings you chose: a dict with "
+                                 f"{RATE!r} and {BURST!r}")
+    stage = apigatewayv2.get_stage(ApiId=api_id, StageName=THROTTLED_STAGE)
+    route = (stage.get("RouteSettings") or {}).get(ROUTE_KEY)
+    if not route or RATE not in route:
+        raise ExerciseIncomplete(f"stage {THROTTLED_STAGE} has no throttling for {ROUTE_KEY!r}: "
+                                 f"update_stage(ApiId=api_id, StageName=\"{THROTTLED_STAGE}\", "
+                                 f"RouteSettings={{\"{ROUTE_KEY}\": {{…}}}}) (DefaultRouteSettings would throttle "
+                                 f"every route)")
+    if route.get(RATE) != settings[RATE] or route.get(BURST) != settings[BURST]:
+        raise ExerciseIncomplete(f"stage {THROTTLED_STAGE} holds rate {route.get(RATE)}, burst {route.get(BURST)} for "
+                                 f"the route, not what `recommendations_throttle` says: run update_stage with it")
+    problem = throttle_problem(route[RATE], route[BURST])
+    if problem:
+        raise ExerciseIncomplete(problem)
+    print(f"✔ {THROTTLED_STAGE} {ROUTE_KEY}: {route[BURST]:g} at once, then {route[RATE]:g}/s; the next request "
+          f"gets 429 before it costs a Lambda invoke")
+
+
+def throttle_problem(rate, burst) -> str | None:
+    if not rate or rate <= 0:
+        return (f"a rate of {rate} refills no tokens: after the first burst every request would get 429; "
+                f"choose up to {BUDGET_RATE} per second")
+    if rate > BUDGET_RATE:
+        return f"a rate of {rate:g} requests/s is over the budget of {BUDGET_RATE}: lower ThrottlingRateLimit"
+    if burst < PAGE_REQUESTS:
+        return (f"a burst of {burst} refuses part of a book page, which asks for {PAGE_REQUESTS} at once: raise "
+                f"ThrottlingBurstLimit")
+    if burst > MAX_BURST:
+        return f"a burst of {burst} lets {burst} requests through at once; the budget allows at most {MAX_BURST}"
     return None
