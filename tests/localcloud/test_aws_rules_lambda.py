@@ -77,18 +77,18 @@ def allow(actions, resource="*", effect="Allow") -> dict:
     return {"Version": "2012-10-17", "Statement": [{"Effect": effect, "Action": actions, "Resource": resource}]}
 
 
-def function(client, role_arn: str) -> str:
+def function(client, role_arn: str, timeout: int = 3) -> str:
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w") as archive:
         archive.writestr("app.py", "def handler(event, context):\n    return event\n")
     return client("lambda").create_function(FunctionName=unique("fn"), Runtime="python3.13", Role=role_arn,
-                                            Handler="app.handler", Code={"ZipFile": package.getvalue()})[
-        "FunctionName"]
+                                            Handler="app.handler", Code={"ZipFile": package.getvalue()},
+                                            Timeout=timeout)["FunctionName"]
 
 
-def queue(client) -> str:
+def queue(client, visibility_timeout: int = 30) -> str:
     sqs = client("sqs")
-    url = sqs.create_queue(QueueName=unique("q"))["QueueUrl"]
+    url = sqs.create_queue(QueueName=unique("q"), Attributes={"VisibilityTimeout": str(visibility_timeout)})["QueueUrl"]
     return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
@@ -141,6 +141,29 @@ def test_a_policy_for_another_queue_is_not_enough(client):
 def test_an_explicit_deny_wins_over_the_managed_allow(client):
     role_arn = role(client, managed=[SQS_POLICY], inline=allow("sqs:DeleteMessage", effect="Deny"))
     assert refused(lambda: map_queue(client, role_arn))[1].endswith("call DeleteMessage on SQS")
+
+
+# --- the queue must suit the function, and one mapping per queue and function ------------------------------------
+def test_a_queue_that_hides_messages_for_less_than_the_function_runs_cannot_be_mapped(client):
+    role_arn = role(client, managed=[SQS_POLICY])
+    fn = function(client, role_arn, timeout=60)
+    assert refused(lambda: client("lambda").create_event_source_mapping(
+        EventSourceArn=queue(client, visibility_timeout=30), FunctionName=fn)) == (
+        "InvalidParameterValueException", "Queue visibility timeout: 30 seconds is less than Function timeout: "
+                                          "60 seconds")
+    assert client("lambda").create_event_source_mapping(EventSourceArn=queue(client, visibility_timeout=60),
+                                                        FunctionName=fn)["State"] in ("Creating", "Enabled")
+
+
+def test_a_second_mapping_of_the_same_queue_and_function_is_a_conflict_naming_the_first(client):
+    queue_arn, fn = queue(client), function(client, role(client, managed=[SQS_POLICY]))
+    first = client("lambda").create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=fn)
+    code, message = refused(lambda: client("lambda").create_event_source_mapping(EventSourceArn=queue_arn,
+                                                                                 FunctionName=fn))
+    assert code == "ResourceConflictException"
+    assert message.endswith(f"Please update or delete the existing mapping with UUID {first['UUID']}")
+    client("lambda").delete_event_source_mapping(UUID=first["UUID"])
+    assert client("lambda").create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=fn)["UUID"]
 
 
 # --- the account's concurrency -----------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def cloud():
 def mapped_queue(cloud, batch_size: int, visibility_timeout: int = 30, code: str = CONSUMER,
                  **mapping) -> tuple[str, str]:
     name = unique("consumer")
-    create_function(cloud, name, code=code)
+    create_function(cloud, name, code=code, Timeout=min(3, visibility_timeout))  # AWS: visibility ≥ the timeout
     sqs = client(cloud, "sqs")
     url = sqs.create_queue(QueueName=unique("orders"),
                            Attributes={"VisibilityTimeout": str(visibility_timeout)})["QueueUrl"]

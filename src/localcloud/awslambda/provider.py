@@ -86,6 +86,7 @@ class LambdaProvider(Provider):
         # visible again at once), and keeps invoking after delete_event_source_mapping. The plane polls instead.
         check_maximum_concurrency(call.params)
         validation.check_sqs_mapping_role(self._backend(), call.params)  # moto checks no permission
+        validation.check_sqs_mapping_queue(self._backend(), self._plane.cloud.backend("sqs"), call.params)
         status, headers, body = call.moto()
         if status == 201:
             mapping = self._backend().get_event_source_mapping(json.loads(body)["UUID"])
