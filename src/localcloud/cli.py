@@ -179,6 +179,8 @@ def stop_cloud_process(config: Config) -> None:
 
 def require_free_port(config: Config) -> None:
     with socket.socket() as probe:
+        # As the server binds: a port whose last connections are only in TIME_WAIT is free to serve again.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((config.host, config.port))
         except OSError:
