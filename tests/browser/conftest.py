@@ -7,6 +7,7 @@
 - `lab_page` is a Chromium page (Debian's Chromium through Playwright, never a downloaded browser) whose requests
   may only go to 127.0.0.1, and which reads the kernel messages on the page's websockets: that is how a test knows
   which cells ran, when the last one finished, and the name of every error the kernel reported.
+- `notebook_cloud` points the kernels of a lab started after it at the notebook tests' local cloud.
 """
 import json
 import os
@@ -359,7 +360,19 @@ class LabPage:
     def __init__(self, page, traffic: KernelTraffic, blocked: list[str]):
         self.page, self.traffic, self.blocked = page, traffic, blocked
 
-    def open_notebook(self, lab: Lab, path: str, timeout_s: float = 120) -> None:
+    def open_notebook(self, lab: Lab, path: str, timeout_s: float = 120, attempts: int = 2) -> None:
+        """Open the notebook; again if JupyterLab says its theme's stylesheet failed to load (seen on a machine under
+        heavy load): its dialog would block every click, and a screenshot would be unstyled."""
+        for attempt in range(1, attempts + 1):
+            self.open_notebook_once(lab, path, timeout_s)
+            self.page.wait_for_timeout(1000)
+            if not self.page.locator(".jp-Dialog", has_text="Error Loading Theme").count():
+                return
+            print(f"[browser] attempt {attempt}: JupyterLab could not load its theme's stylesheet", flush=True)
+        pytest.fail(f"JupyterLab could not load its theme's stylesheet in {attempts} attempts; the server's log:\n"
+                    f"{lab.log_tail()}")
+
+    def open_notebook_once(self, lab: Lab, path: str, timeout_s: float) -> None:
         self.page.goto(lab.url(f"lab/tree/{path}"), timeout=timeout_s * 1000)
         self.page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(state="visible", timeout=timeout_s * 1000)
         # Run All before the page is connected to its kernel would ask the learner to select a kernel instead.

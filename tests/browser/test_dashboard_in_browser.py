@@ -20,12 +20,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.docker]
 NOTEBOOK = REPO_ROOT / "build" / "browser" / "dashboard-live.ipynb"
 SCREENSHOT = REPO_ROOT / "build" / "screenshots" / "dashboard-in-jupyterlab.png"
 DOCS_SCREENSHOT = REPO_ROOT / "docs" / "screenshots" / SCREENSHOT.name
-# Tall enough for the sliders, the task table and the load plot in one screenshot.
-VIEWPORT = {"width": 1400, "height": 1300}
+# Tall enough for the whole dashboard, from its header to the load plot, in one screenshot.
+VIEWPORT = {"width": 1400, "height": 1600}
 # Building and pushing the images and starting the services from a cold cache.
 SETUP_TIMEOUT_S = 600
 TASKS_TIMEOUT_S = 120
+# A replacement is steady once its target is healthy (two passed checks, 5 s apart); slower on a busy machine.
+STEADY_TIMEOUT_S = 180
 SERVICE = "users"
+# What the test checks is the dashboard, not how fast a busy machine starts Python: new tasks get this long before
+# failed load balancer health checks count against them (a 2-core machine under load can take longer than the
+# stack's two checks 5 s apart, and then the service replaces tasks in a loop).
+GRACE_PERIOD_S = 60
 
 SETUP_CELL = """\
 import boto3
@@ -35,12 +41,14 @@ from workshop.dashboard import dashboard
 from workshop.session import connect
 
 session = connect("local", module="06")
-stack = catch_up("06", session).stack"""
-DASHBOARD_CELL = """\
+stack = catch_up("06", session).stack
 ecs, elbv2 = boto3.client("ecs"), boto3.client("elbv2")
+grace = ecs.update_service(cluster=stack.cluster, service="{service}", healthCheckGracePeriodSeconds={grace})
+print("{service}: health check grace period", grace["service"].get("healthCheckGracePeriodSeconds"), "s")"""
+DASHBOARD_CELL = """\
 urls = {"users": f"{stack.base_url}/users", "catalog": f"{stack.base_url}/catalog/books",
         "orders": f"{stack.base_url}/orders"}
-board = dashboard(ecs, elbv2, cluster=stack.cluster, load_balancer=stack.load_balancer_arn, urls=urls, rate=5,
+board = dashboard(ecs, elbv2, cluster=stack.cluster, load_balancer=stack.load_balancer_arn, urls=urls, rate=2,
                   refresh_s=1)
 board"""
 
@@ -53,7 +61,8 @@ READ_TABLES = """() => [...document.querySelectorAll('.jp-OutputArea-output tabl
 
 
 def write_notebook() -> str:
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(SETUP_CELL),
+    setup = SETUP_CELL.format(service=SERVICE, grace=GRACE_PERIOD_S)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(setup),
                                                nbformat.v4.new_code_cell(DASHBOARD_CELL)])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     NOTEBOOK.parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +100,15 @@ class DashboardPage:
         """The ids of `service`'s running tasks once there are `count` of them (none of them `without`)."""
         ids = self.running_ids(service)
         return ids if len(ids) == count and without not in ids else None
+
+    def healthy_targets(self, service: str) -> set[str]:
+        """The tasks whose targets the target health table shows healthy in `service`'s target group."""
+        for table in self.page.evaluate(READ_TABLES):
+            if table["caption"] == "target health":
+                rows = [dict(zip(table["header"], row)) for row in table["rows"]]
+                return {row["task"] for row in rows
+                        if row["target group"].endswith(service) and row["health"] == "healthy"}
+        return set()
 
     def load_requests(self) -> int:
         """Requests sent so far, from the load summary under the plot."""
@@ -170,23 +188,29 @@ def test_the_dashboard_scales_stops_a_task_and_plots_load_live_in_jupyterlab(not
                        lambda: desired_and_running(ecs, cluster, SERVICE)[0] == 2, timeout_s=15)
         scaled = board.wait_for(f"two running {SERVICE} tasks in the table", lambda: board.running(SERVICE, 2))
         assert before < scaled
+        # As a learner would, stop a task only once the new one takes requests: no outage in the plot.
+        board.wait_for(f"both {SERVICE} tasks healthy targets", lambda: board.healthy_targets(SERVICE) == scaled,
+                       timeout_s=STEADY_TIMEOUT_S)
         print(f"[browser] scaled {SERVICE} to 2: second task in the table after {time.monotonic() - mark:.1f} s",
               flush=True)
 
-        victim = sorted(scaled - before)[0]
+        # The task that ran from the start: healthy behind the load balancer, as a task that crashes in production.
+        victim = sorted(before)[0]
         mark = time.monotonic()
         board.stop_task(victim)
         board.wait_for(f"the stopped task {victim} shown as STOPPED", lambda: any(
             row["task"] == victim and row["status"] in ("STOPPING", "DEACTIVATING", "STOPPED")
             for row in board.tasks()))
-        replaced = board.wait_for(f"a replacement for {victim}", lambda: board.running(SERVICE, 2, without=victim))
+        board.wait_for(f"a replacement for {victim}", lambda: board.running(SERVICE, 2, without=victim))
+        # Steady again: two running tasks, each a healthy target, and DescribeServices agrees.
+        replaced = board.wait_for(f"{SERVICE} steady with two healthy tasks", lambda: (
+            ids := board.running(SERVICE, 2, without=victim)) and board.healthy_targets(SERVICE) == ids
+            and desired_and_running(ecs, cluster, SERVICE) == (2, 2) and ids, timeout_s=STEADY_TIMEOUT_S)
         assert replaced - scaled, "no new task id appeared"
-        board.wait_for("runningCount back at 2 in DescribeServices",
-                       lambda: desired_and_running(ecs, cluster, SERVICE) == (2, 2), timeout_s=30)
         stopped = board.wait_for(f"{victim} STOPPED", lambda: next(
             (row for row in board.tasks() if row["task"] == victim and row["status"] == "STOPPED"), None))
-        assert stopped["health"] == "UNKNOWN", stopped
-        print(f"[browser] stopped {victim}: replaced by {sorted(replaced - scaled)[0]} after "
+        assert (stopped["health"], stopped["stopped because"]) == ("UNKNOWN", "Stopped from the workshop dashboard")
+        print(f"[browser] stopped {victim}: replaced by {sorted(replaced - scaled)[0]}, steady after "
               f"{time.monotonic() - mark:.1f} s", flush=True)
 
         # The plot is redrawn as samples arrive: a new image, and more requests in the summary.
@@ -196,8 +220,11 @@ def test_the_dashboard_scales_stops_a_task_and_plots_load_live_in_jupyterlab(not
         assert lab_page.page.evaluate(
             "() => document.querySelector('.jp-OutputArea-output .widget-image').naturalWidth") > 0
 
-        lab_page.bring_into_view(board.slider(SERVICE))
-        lab_page.page.locator(".widget-hslider").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+        # The dashboard from its header down, with the file browser folded away to leave the tables room.
+        # (Clicking the open side panel's tab folds it, as a learner does.)
+        lab_page.page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
+        top = lab_page.page.locator(".jp-OutputArea-output .widget-vbox").first
+        top.evaluate("element => element.scrollIntoView({block: 'start'})")
         lab_page.page.wait_for_timeout(1500)  # one more refresh, so the table and plot are current
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         lab_page.screenshot(SCREENSHOT)
@@ -206,5 +233,5 @@ def test_the_dashboard_scales_stops_a_task_and_plots_load_live_in_jupyterlab(not
         print(f"[browser] screenshot: {SCREENSHOT.relative_to(REPO_ROOT)}; whole test "
               f"{time.monotonic() - started:.1f} s after the server answered", flush=True)
     finally:
-        # catch_up starts each service with one task; leave it so for whatever runs next on this cloud.
-        ecs.update_service(cluster=cluster, service=SERVICE, desiredCount=1)
+        # catch_up starts each service with one task and no grace period; leave it so for what runs next here.
+        ecs.update_service(cluster=cluster, service=SERVICE, desiredCount=1, healthCheckGracePeriodSeconds=0)
