@@ -35,6 +35,7 @@ import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 
 from setup._console import SetupError, done, fail
+from workshop.exercises import top_level_names
 from workshop.paths import EXERCISES_FILE, NOTEBOOKS, REPO_ROOT, SOLUTIONS
 
 FIX_COMMAND = "python -m setup.generate_exercises"
@@ -83,24 +84,7 @@ def first_line(cell) -> str:
 
 def bound_names(source: str) -> set[str]:
     """Names a cell binds at the top level of the notebook (assignments, imports, defs, loop targets, …)."""
-    tree = ast.parse(TransformerManager().transform_cell(source))  # IPython magics become plain calls
-    names = set()
-
-    def visit(node):
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(child.name)  # its body is another scope
-            elif isinstance(child, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-                continue  # another scope
-            elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
-                names.add(child.id)
-            elif isinstance(child, ast.alias):
-                names.add((child.asname or child.name).split(".")[0])
-            else:
-                visit(child)
-
-    visit(tree)
-    return names
+    return top_level_names(ast.parse(TransformerManager().transform_cell(source)))  # magics become plain calls
 
 
 def one_line(value) -> bool:

@@ -118,3 +118,9 @@ def test_the_committed_catalogue_names_checks_that_exist_and_are_decorated_with_
 def test_a_prediction_is_compared_with_the_measurement(predicted, measured, said, capsys):
     assert compare("predicted_ms", predicted, measured, "ms").startswith(said)
     assert capsys.readouterr().out.startswith(said)
+
+
+def test_names_local_to_a_stopped_cells_comprehension_stop_nothing_later(shell):
+    run(shell, "answer = ...")
+    assert run(shell, "doubled = [answer for path in range(2)]")[0] == "ExerciseIncomplete"
+    assert run(shell, "route = 'x'\npaths = [path for path in ('/a', '/b')]") is None

@@ -100,18 +100,32 @@ def run_reference(exercise_id: str, source: str, shell) -> None:
 
 # --- the guard ------------------------------------------------------------------------------------------------------
 
+def top_level_names(tree: ast.AST) -> set[str]:
+    """Names a cell binds in the notebook's namespace (assignments, imports, defs, loop targets, …), not those of
+    the functions, lambdas and comprehensions inside it."""
+    names = set()
+
+    def visit(node):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(child.name)  # its body is another scope
+            elif isinstance(child, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                continue  # another scope
+            elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+                names.add(child.id)
+            elif isinstance(child, ast.alias):
+                names.add((child.asname or child.name).split(".")[0])
+            else:
+                visit(child)
+
+    visit(tree)
+    return names
+
+
 def names_in(tree: ast.AST) -> tuple[set[str], set[str]]:
-    """(names the cell reads anywhere, names it binds at its top level)."""
-    loaded, stored = set(), set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (loaded if isinstance(node.ctx, ast.Load) else stored).add(node.id)
-    for node in tree.body if isinstance(tree, ast.Module) else []:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            stored.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            stored.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-    return loaded, stored
+    """(names the cell reads anywhere, names it binds in the notebook's namespace)."""
+    loaded = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    return loaded, top_level_names(tree)
 
 
 def calls_in(tree: ast.AST) -> set[str]:
