@@ -30,7 +30,8 @@ def test_a_learner_reaches_the_end_of_the_notebook(source, path, run_notebook, e
         assert expected["message"] in said, f"exercise {expected['exercise']}: {said}"
     outcome = SKIPPED if path == "skipped" else PASSED
     for output in reference_outputs(notebook):
-        assert output.startswith(outcome), output
+        # a reference answer may print its own progress (a build, a push) before the closing line
+        assert any(line.startswith(outcome) for line in output.splitlines()), output
     learner = nbformat.read(source, as_version=4)
     exercises = sum("exercise" in cell.metadata.get("tags", []) for cell in learner.cells)
     assert len(reference_outputs(notebook)) == exercises

@@ -1,7 +1,10 @@
-"""Module 05's exercise: a Fargate task definition for the users service.
+"""Module 05's exercises: a Fargate task definition for the users service, and the health check of its target group.
 
-`check_task_definition(ecs, arn, expected)` reads the registered task definition back from ECS and compares it
-with what the service and Fargate need; each problem comes back as one `ExerciseIncomplete` line with the fix.
+- `check_task_definition(ecs, arn, …)` reads the registered task definition back from ECS and compares it with what
+  the service and Fargate need;
+- `check_users_health_check(elbv2, session, vpc_id, arn)` reads users' target group back from Elastic Load
+  Balancing and holds its health check against the team's three rules (below).
+Each problem comes back as one `ExerciseIncomplete` line with the fix.
 """
 from workshop.checks import ExerciseIncomplete, require_answer
 from workshop.exercises import exercise_check
@@ -61,3 +64,58 @@ def _problems(definition: dict, image: str, log_group: str, architecture: str):
     for option, example in (("awslogs-region", "session.region"), ("awslogs-stream-prefix", '"users"')):
         if not logging.get("options", {}).get(option):
             yield f"logConfiguration's options need {option!r} on Fargate: add \"{option}\": {example}"
+
+
+# Exercise 05.2's rules for users' health check: a dead task stops getting requests within DETECT_WITHIN_S, a task
+# that recovers gets them again within DETECT_WITHIN_S, and an answer to /health that takes SLOWEST_HEALTHY_S is no
+# failure. (A new target needs one passed check; a target marked unhealthy needs HealthyThresholdCount in a row.)
+DETECT_WITHIN_S = 15
+SLOWEST_HEALTHY_S = 2
+HEALTH_PATH = "/health"
+
+
+@exercise_check("05.2")
+def check_users_health_check(elbv2, session, vpc_id: str, target_group_arn) -> None:
+    require_answer("users_target_group", target_group_arn)
+    name = session.name("users")
+    try:
+        group = elbv2.describe_target_groups(Names=[name])["TargetGroups"][0]
+    except elbv2.exceptions.TargetGroupNotFoundException:
+        raise ExerciseIncomplete(f"there is no target group {name}: create it with elbv2.create_target_group("
+                                 f"Name=session.name(\"users\"), …)") from None
+    if target_group_arn != group["TargetGroupArn"]:
+        raise ExerciseIncomplete(f"`users_target_group` is not {name}'s ARN: assign "
+                                 f"…[\"TargetGroups\"][0][\"TargetGroupArn\"]")
+    problems = list(_health_problems(group, vpc_id))
+    if problems:
+        raise ExerciseIncomplete(problems[0])
+    interval, unhealthy = group["HealthCheckIntervalSeconds"], group["UnhealthyThresholdCount"]
+    timeout = group["HealthCheckTimeoutSeconds"]
+    print(f"✔ {name}: {HEALTH_PATH} every {interval} s, {timeout} s to answer; a dead task "
+          f"is out after {interval * unhealthy} s, a recovered one back in after "
+          f"{interval * group['HealthyThresholdCount']} s")
+
+
+def _health_problems(group: dict, vpc_id: str):
+    if group.get("TargetType") != "ip":
+        yield f"TargetType is {group.get('TargetType')!r}: Fargate tasks are registered by IP address, use \"ip\""
+    if (group.get("Protocol"), group.get("Port")) != ("HTTP", 8000):
+        yield f"it forwards {group.get('Protocol')} to port {group.get('Port')}: users serves HTTP on port 8000"
+    if group.get("VpcId") != vpc_id:
+        yield "it is in another VPC: pass VpcId=network.vpc_id, where the tasks run"
+    if group.get("HealthCheckPath") != HEALTH_PATH:
+        yield (f"the health check asks {group.get('HealthCheckPath')!r}: ask {HEALTH_PATH!r}, where users says "
+               f"whether it can serve")
+    interval, timeout = group["HealthCheckIntervalSeconds"], group["HealthCheckTimeoutSeconds"]
+    healthy, unhealthy = group["HealthyThresholdCount"], group["UnhealthyThresholdCount"]
+    if timeout <= SLOWEST_HEALTHY_S:
+        yield (f"a busy users task takes up to {SLOWEST_HEALTHY_S} s to answer, and a {timeout} s timeout counts that "
+               f"as a failure: give HealthCheckTimeoutSeconds more than {SLOWEST_HEALTHY_S}")
+    if interval * unhealthy > DETECT_WITHIN_S:
+        yield (f"a dead users task keeps getting requests for up to {interval * unhealthy} s ({unhealthy} failed "
+               f"checks × {interval} s); the team allows {DETECT_WITHIN_S} s: lower HealthCheckIntervalSeconds or "
+               f"UnhealthyThresholdCount")
+    if interval * healthy > DETECT_WITHIN_S:
+        yield (f"a users task that recovers waits {interval * healthy} s for requests ({healthy} passed checks × "
+               f"{interval} s); "
+               f"the team allows {DETECT_WITHIN_S} s: lower HealthCheckIntervalSeconds or HealthyThresholdCount")
