@@ -14,6 +14,8 @@ from workshop.network import Network, ensure_network, learner_cidr
 
 SERVICES = ("users", "catalog", "orders")
 PRIORITIES = {"catalog": 10, "users": 20, "orders": 30}
+# A starting task's failed load balancer checks are not held against it for this long (a slow laptop starts slowly).
+HEALTH_CHECK_GRACE_S = 15
 SERVICE_PORT = 8000
 EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
@@ -206,6 +208,7 @@ def ensure_service(ecs, session, service: str, task_definition: str, target_grou
                                                       "securityGroups": [network.tasks_security_group]}},
         loadBalancers=[{"targetGroupArn": target_group, "containerName": service, "containerPort": SERVICE_PORT}],
         deploymentConfiguration={"minimumHealthyPercent": 100, "maximumPercent": 200},
+        healthCheckGracePeriodSeconds=HEALTH_CHECK_GRACE_S,
         tags=session.ecs_tags, propagateTags="SERVICE", **options)
     return True
 

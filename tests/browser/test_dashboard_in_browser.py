@@ -14,6 +14,7 @@ import nbformat
 import pytest
 
 from workshop.paths import REPO_ROOT
+from workshop.stack import HEALTH_CHECK_GRACE_S
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
 
@@ -233,5 +234,6 @@ def test_the_dashboard_scales_stops_a_task_and_plots_load_live_in_jupyterlab(not
         print(f"[browser] screenshot: {SCREENSHOT.relative_to(REPO_ROOT)}; whole test "
               f"{time.monotonic() - started:.1f} s after the server answered", flush=True)
     finally:
-        # catch_up starts each service with one task and no grace period; leave it so for what runs next here.
-        ecs.update_service(cluster=cluster, service=SERVICE, desiredCount=1, healthCheckGracePeriodSeconds=0)
+        # catch_up starts each service with one task and the stack's grace period; leave it so for what runs next.
+        ecs.update_service(cluster=cluster, service=SERVICE, desiredCount=1,
+                           healthCheckGracePeriodSeconds=HEALTH_CHECK_GRACE_S)
