@@ -125,3 +125,20 @@ def test_reset_empties_the_registry_and_keeps_the_front(cloud, engine, logged_in
     assert cloud.status()["parts"]["ecr"] == {"ready": True, "endpoint": endpoint}
     ecr_client(cloud).create_repository(repositoryName=name)
     assert registry_get(cloud, f"/v2/{name}/manifests/{digest}").status_code == 404
+
+
+def test_a_lifecycle_policy_whose_any_rule_is_not_last_is_refused_as_aws_refuses_it(cloud):
+    ecr = ecr_client(cloud)
+    name = unique("lifecycle")
+    ecr.create_repository(repositoryName=name)
+    rules = [{"rulePriority": 1, "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 4},
+              "action": {"type": "expire"}},
+             {"rulePriority": 2, "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
+                                               "countUnit": "days", "countNumber": 1}, "action": {"type": "expire"}}]
+    with pytest.raises(ClientError) as raised:
+        ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=json.dumps({"rules": rules}))
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert "must have the highest rulePriority" in raised.value.response["Error"]["Message"]
+    rules.reverse()
+    rules[0]["rulePriority"], rules[1]["rulePriority"] = 1, 2
+    ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=json.dumps({"rules": rules}))

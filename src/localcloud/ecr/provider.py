@@ -6,7 +6,7 @@ import json
 from moto.ecr import exceptions as moto_errors
 from moto.ecr.responses import ECRResponse
 
-from localcloud.ecr import errors, images, registry_api
+from localcloud.ecr import errors, images, lifecycle_rules, registry_api
 from localcloud.providers import Call, Provider
 
 
@@ -17,7 +17,7 @@ class EcrProvider(Provider):
     def handlers(self):
         return {"CreateRepository": self.create_repository, "GetAuthorizationToken": self.get_authorization_token,
                 "PutImage": self.put_image, "BatchDeleteImage": self.batch_delete_image,
-                "DeleteRepository": self.delete_repository}
+                "DeleteRepository": self.delete_repository, "PutLifecyclePolicy": self.put_lifecycle_policy}
 
     def create_repository(self, call: Call):
         # moto's repositoryUri is `<account>.dkr.ecr.<region>.amazonaws.com/<name>`: the local registry serves it.
@@ -25,6 +25,10 @@ class EcrProvider(Provider):
         repository = result.result["repository"]
         repository.uri = f"{self._plane.registry_host}/{repository.name}"
         return result
+
+    def put_lifecycle_policy(self, call: Call):
+        lifecycle_rules.check(call.params.get("lifecyclePolicyText"))  # moto checks each rule, not the policy
+        return call.moto()
 
     def get_authorization_token(self, call: Call) -> dict:
         # moto's token (`<account>-auth-token`, expired 2015) is for an https endpoint that is not there.
