@@ -1,16 +1,12 @@
-"""Module 08's helpers: phase figures, orders' revisions, the breaker check's configuration rules, log search."""
+"""Module 08's helpers: phase figures, orders' revisions, log search (its checks: test_checks_resilience.py)."""
 import pytest
 
-from workshop.checks import ExerciseIncomplete
-from workshop.checks.resilience import check_circuit_breaker, configuration_problem
 from workshop.resilience import (LIST, PLACE, OrderLoad, environment_of, find_in_logs, phase_rows,
                                  starting_revision, with_environment)
 from workshop.traffic import Sample
 
 PLACE_URL, LIST_URL = "http://lb/orders#place", "http://lb/orders#list"
 LABELS = {PLACE_URL: PLACE, LIST_URL: LIST}
-BREAKER = {"CATALOG_URL": "http://catalog:8000", "CATALOG_CIRCUIT_BREAKER": "on", "CATALOG_TIMEOUT_SECONDS": "0.5",
-           "CATALOG_BREAKER_FAILURES": "3"}
 
 
 def sample(url, status, latency, t=0.0):
@@ -85,33 +81,6 @@ def test_starting_revision_says_what_to_do_when_no_clean_revision_exists():
         starting_revision(ecs, "bookshop")
 
 
-def test_a_good_breaker_configuration_has_no_problem():
-    assert configuration_problem(BREAKER, slow_seconds=3) is None
-
-
-@pytest.mark.parametrize("change, words", [
-    ({"CATALOG_CIRCUIT_BREAKER": "off"}, "without the breaker"),
-    ({"CATALOG_URL": ""}, "no CATALOG_URL"),
-    ({"CATALOG_TIMEOUT_SECONDS": "5"}, "well below 3"),
-    ({"CATALOG_TIMEOUT_SECONDS": "soon"}, "a number of seconds"),
-    ({"CATALOG_BREAKER_FAILURES": "50"}, "high for a demo"),
-])
-def test_each_configuration_problem_is_named(change, words):
-    assert words in configuration_problem({**BREAKER, **change}, slow_seconds=3)
-
-
-def test_the_check_asks_for_an_answer_first():
-    with pytest.raises(ExerciseIncomplete, match="`orders_with_breaker` is still `...`"):
-        check_circuit_breaker(..., ecs=None, cluster="bookshop", base_url="http://lb", book_id=1, slow_seconds=3)
-
-
-def test_the_check_names_the_revision_orders_still_runs():
-    ecs = FakeEcs({"orders:1": {"CATALOG_URL": "http://c"}, "orders:2": BREAKER}, running="orders:1")
-
-    with pytest.raises(ExerciseIncomplete, match="orders still runs bookshop-orders:"):
-        check_circuit_breaker("orders:2", ecs, "bookshop", "http://lb", 1, 3)
-
-
 class FakeLogs:
     def __init__(self, answers: list[list[dict]]):
         self.answers, self.patterns = answers, []
@@ -133,3 +102,19 @@ def test_find_in_logs_polls_until_the_id_appears():
 
 def test_find_in_logs_gives_up_at_the_deadline():
     assert find_in_logs(FakeLogs([]), "/ecs/bookshop", "never", deadline_seconds=0, pause=0) == []
+
+
+def test_settings_label_names_orders_defaults_and_the_breaker():
+    from workshop.resilience import settings_label
+
+    assert settings_label({"CATALOG_URL": "http://c"}) == "timeout 2 s, 2 retries, no breaker"
+    assert settings_label({"CATALOG_TIMEOUT_SECONDS": "0.4", "CATALOG_RETRIES": "1",
+                           "CATALOG_CIRCUIT_BREAKER": "on"}) == "timeout 0.4 s, 1 retry, circuit breaker"
+
+
+def test_with_environment_refuses_a_value_still_left_as_a_placeholder():
+    from workshop.checks import ExerciseIncomplete
+
+    definition = {"containerDefinitions": [{"name": "orders", "environment": []}]}
+    with pytest.raises(ExerciseIncomplete, match="CATALOG_RETRIES is still `...`"):
+        with_environment(definition, {"CATALOG_URL": "http://c", "CATALOG_RETRIES": ...})

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import httpx
 
+from workshop.checks import ExerciseIncomplete
 from workshop.dashboard import LoadGenerator
 from workshop.dashboard.load import Window, _new_figure, draw_latency, draw_success
 from workshop.tables import Table
@@ -236,8 +237,13 @@ WAIT = {"Delay": 1, "MaxAttempts": 600}  # Fargate deployments take minutes on A
 GRACE_SECONDS = 15  # a new task's first health checks do not count against it: it is still starting
 
 
-def with_environment(task_definition: dict, environment: dict[str, str]) -> dict:
-    """Its container definition with `environment` instead of the one it had."""
+def with_environment(task_definition: dict, environment: dict) -> dict:
+    """Its container definition with `environment` instead of the one it had (each value written as a string)."""
+    unanswered = [name for name, value in environment.items() if value is Ellipsis]
+    if unanswered:
+        # A revision with "Ellipsis" in it would start tasks that fail, and a rollout that waits minutes for them.
+        raise ExerciseIncomplete(f"{', '.join(unanswered)} {'is' if len(unanswered) == 1 else 'are'} still `...`: finish the exercise that chooses it, or "
+                                 f"run the reference answer under its check, then run this cell again")
     container = dict(task_definition["containerDefinitions"][0])
     container["environment"] = [{"name": name, "value": str(value)} for name, value in environment.items()]
     return container
@@ -276,3 +282,23 @@ def restore(ecs, elbv2, cluster: str, base_url: str, target_group: str, revision
     if running_task_definition(ecs, cluster, "orders")["taskDefinitionArn"] != revision:
         roll(ecs, elbv2, cluster, "orders", revision, target_group)
     return revision.rsplit("/", 1)[-1]
+
+
+# --- what a run really had ----------------------------------------------------------------------------------------
+
+DEFAULT_TIMEOUT_SECONDS, DEFAULT_RETRIES = "2", "2"  # orders' own defaults when its environment does not say
+
+
+def settings_label(environment: dict[str, str]) -> str:
+    """Orders' catalog settings in a few words: 'timeout 0.4 s, 1 retry, circuit breaker'."""
+    timeout = environment.get("CATALOG_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
+    retries = environment.get("CATALOG_RETRIES", DEFAULT_RETRIES)
+    breaker = str(environment.get("CATALOG_CIRCUIT_BREAKER", "off")).lower() in ("on", "true", "1")
+    return (f"timeout {timeout} s, {retries} {'retry' if retries == '1' else 'retries'}, "
+            f"{'circuit breaker' if breaker else 'no breaker'}")
+
+
+def revision_label(ecs, task_definition_arn: str) -> str:
+    """'bookshop-orders:7: timeout …', read back from ECS, so a plot names what the run really ran."""
+    definition = ecs.describe_task_definition(taskDefinition=task_definition_arn)["taskDefinition"]
+    return f"{definition['family']}:{definition['revision']}: {settings_label(environment_of(definition))}"

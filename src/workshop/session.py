@@ -1,4 +1,4 @@
-"""The mode switch of modules 03 onwards: where the notebook's boto3 calls go.
+"""The mode switch of modules 04 onwards (00–03 need only Docker): where the notebook's boto3 calls go.
 
 `connect("local")` makes sure the embedded local cloud answers (starting it in the background when it does not)
 and points this kernel's AWS clients at it through `AWS_ENDPOINT_URL`. `connect("aws", prefix, module="05")` uses

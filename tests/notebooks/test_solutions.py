@@ -13,7 +13,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from nbval.plugin import get_sanitize_patterns
 
-from workshop.paths import BUILD, SOLUTIONS
+from workshop.paths import BUILD, REPO_ROOT, SOLUTIONS
 from workshop.settings import KERNEL_NAME
 
 SOLUTION_NOTEBOOKS = sorted(SOLUTIONS.glob("*.ipynb"))
@@ -45,6 +45,33 @@ def test_solution_notebook_runs_end_to_end(source, run_notebook, executed):
     silent = [index for index, cell in code_cells if "raises-exception" in cell.metadata.get("tags", [])
               and not any(output.output_type == "error" for output in cell.outputs)]
     assert not silent, f"cells {silent} are tagged raises-exception but raised nothing"
+
+
+# --- a plain papermill run: what an author or a learner's CI would type --------------------------------------------
+
+DOCKER_ONLY_MODULES = [source for source in SOLUTION_NOTEBOOKS if source.name[:2] in ("00", "01")]
+NBVAL_COMMENT = re.compile(r"#\s*NBVAL_", re.IGNORECASE)  # nbval's comment markers; we use cell tags instead
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("source", DOCKER_ONLY_MODULES, ids=lambda source: source.name)
+def test_plain_papermill_runs_a_first_module_without_an_error(source, tmp_path):
+    """No cell of a solution notebook fails on purpose, so papermill's own command line exits 0."""
+    ran = subprocess.run([sys.executable, "-m", "papermill", "--kernel", KERNEL_NAME, str(source.relative_to(REPO_ROOT)),
+                          str(tmp_path / source.name)], cwd=REPO_ROOT, capture_output=True, text=True)
+
+    assert ran.returncode == 0, ran.stderr[-2000:]
+
+
+@pytest.mark.parametrize("source", SOLUTION_NOTEBOOKS, ids=lambda source: source.name)
+def test_no_solution_cell_is_meant_to_fail_or_carries_a_comment_marker(source):
+    notebook = nbformat.read(source, as_version=4)
+    code_cells = [(index, cell) for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+
+    failing = [index for index, cell in code_cells if "raises-exception" in cell.metadata.get("tags", [])]
+    commented = [index for index, cell in code_cells if NBVAL_COMMENT.search(cell.source)]
+    assert not failing, f"cells {failing} are tagged raises-exception: a solution notebook runs without an error"
+    assert not commented, f"cells {commented} carry an NBVAL_ comment: use the cell tag nbval-check-output"
 
 
 # --- nbval: the sanitize file and the command ----------------------------------------------------------------------
