@@ -124,3 +124,13 @@ def test_names_local_to_a_stopped_cells_comprehension_stop_nothing_later(shell):
     run(shell, "answer = ...")
     assert run(shell, "doubled = [answer for path in range(2)]")[0] == "ExerciseIncomplete"
     assert run(shell, "route = 'x'\npaths = [path for path in ('/a', '/b')]") is None
+
+
+def test_a_reference_answer_that_builds_on_an_open_exercise_waits_for_it(shell, monkeypatch):
+    later = Exercise("01.2", "Double it", ("doubled",), "check_doubled")
+    monkeypatch.setattr(exercises, "catalogue", lambda: {ANSWER.id: ANSWER, later.id: later})
+    run(shell, "answer = ...")
+    assert run(shell, "%%reference 01.2\ndoubled = answer * 2")[1].startswith("This cell needs exercise 01.1")
+    assert "doubled" not in shell.user_ns
+    run(shell, "%%reference 01.1\nanswer = 42")
+    assert run(shell, "%%reference 01.2\ndoubled = answer * 2") is None and shell.user_ns["doubled"] == 84

@@ -88,7 +88,11 @@ def run_reference(exercise_id: str, source: str, shell) -> None:
     if exercise_id in PROGRESS.passed:
         print(f"✔ Exercise {exercise_id} passed with your answer: the reference answer is not needed.")
         return
-    code = compile(shell.transform_cell(source), f"<reference answer {exercise_id}>", "exec")
+    tree = ast.parse(shell.transform_cell(source))
+    waiting_on = blocking_exercise(tree)  # a reference answer builds on the exercises before it, as any cell does
+    if waiting_on is not None:
+        raise ExerciseIncomplete(waiting_message(waiting_on))
+    code = compile(tree, f"<reference answer {exercise_id}>", "exec")
     exec(code, shell.user_ns)  # noqa: S102 - the learner's kernel runs the notebook's own reference cell
     PROGRESS.skipped.add(exercise_id)
     PROGRESS.open.discard(exercise_id)
