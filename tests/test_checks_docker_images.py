@@ -6,9 +6,9 @@ import socket
 import docker
 import pytest
 
+from tests.engine_fixtures import engine_with_base_image
 from workshop.checks import ExerciseIncomplete, unanswered
 from workshop.checks.docker_images import check_dockerfile, check_healthcheck, healthcheck_dockerfile
-from workshop.docker_client import EngineUnavailable, get_client
 from workshop.images import BuildDisplay
 from workshop.settings import PYTHON_BASE_IMAGE
 
@@ -31,13 +31,7 @@ def test_the_placeholder_gets_the_unanswered_message():
 
 @pytest.fixture(scope="module")
 def client():
-    try:
-        client = get_client()
-        client.images.get(PYTHON_BASE_IMAGE)
-    except EngineUnavailable as error:
-        pytest.skip(str(error))
-    except docker.errors.ImageNotFound:
-        pytest.skip(f"{PYTHON_BASE_IMAGE} is not present: `make lab` prepares it")
+    client = engine_with_base_image()
     return client
 
 

@@ -2,17 +2,17 @@
 Each wrong answer gets its one line; the Docker tests run a real catalog and orders on a network of their own."""
 import os
 
-import docker
 import httpx
 import pytest
 
+from tests.engine_fixtures import engine_with_base_image
 from workshop.checks import ExerciseIncomplete, unanswered
 from workshop.checks.microservices import check_catalog_call_settings, check_orders_environment
 from workshop.containers import published_port, run_service, stop
 from workshop.deploy import local_tag, service_dir
-from workshop.docker_client import EngineUnavailable, get_client
+from workshop.docker_client import get_client
 from workshop.images import BuildDisplay, build_image
-from workshop.settings import PYTHON_BASE_IMAGE, WORKSHOP_LABEL
+from workshop.settings import WORKSHOP_LABEL
 
 SUFFIX = os.getpid()
 NETWORK, CATALOG = f"workshop-test-03-{SUFFIX}", f"workshop-test-03-catalog-{SUFFIX}"
@@ -58,13 +58,7 @@ def test_settings_orders_could_not_read_are_refused_before_orders_starts(setting
 @pytest.fixture(scope="module")
 def catalog():
     """A catalog container on a network of this test module's own, and the orders image; removed afterwards."""
-    try:
-        client = get_client()
-        client.images.get(PYTHON_BASE_IMAGE)
-    except EngineUnavailable as error:
-        pytest.skip(str(error))
-    except docker.errors.ImageNotFound:
-        pytest.skip(f"{PYTHON_BASE_IMAGE} is not present: `make lab` prepares it")
+    client = engine_with_base_image()
     for service in ("catalog", "orders"):
         build_image(service_dir(service), local_tag(service), display=BuildDisplay())
     network = client.networks.create(NETWORK, driver="bridge", labels={WORKSHOP_LABEL: "true"})

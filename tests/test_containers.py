@@ -6,6 +6,7 @@ import docker
 import httpx
 import pytest
 
+from tests.engine_fixtures import engine_with_base_image
 from workshop.containers import (ContainerExited, NameTaken, NotServing, last_logs, memory_usage,
                                  parse_proc_net_tcp, run_service, stop, url, wrong_listener)
 from workshop import docker_client
@@ -60,13 +61,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def client():
-    try:
-        client = get_client()
-        client.images.get(PYTHON_BASE_IMAGE)
-    except EngineUnavailable as error:
-        pytest.skip(str(error))
-    except docker.errors.ImageNotFound:
-        pytest.skip(f"{PYTHON_BASE_IMAGE} is not present: `make lab` prepares it")
+    client = engine_with_base_image()
     return client
 
 

@@ -4,7 +4,7 @@ import os
 import docker
 import pytest
 
-from workshop.docker_client import EngineUnavailable, get_client
+from tests.engine_fixtures import engine_with_base_image
 from workshop.images import (BuildDisplay, BuildFailed, BuildState, build_image, describe_layer, explain,
                              history_table, prune_replaced_images, remove_image)
 from workshop.settings import PYTHON_BASE_IMAGE, WORKSHOP_LABEL
@@ -82,13 +82,7 @@ def test_a_folder_without_dockerfile_is_a_clear_failure(tmp_path):
 
 @pytest.fixture(scope="module")
 def client():
-    try:
-        client = get_client()
-        client.images.get(PYTHON_BASE_IMAGE)
-    except EngineUnavailable as error:
-        pytest.skip(str(error))
-    except docker.errors.ImageNotFound:
-        pytest.skip(f"{PYTHON_BASE_IMAGE} is not present: `make lab` prepares it")
+    client = engine_with_base_image()
     yield client
     remove_image(TAG, client=client)
 

@@ -20,16 +20,20 @@ def sqs_arn(params: dict) -> str | None:
     return queue_arn if queue_arn.startswith("arn:") and queue_arn.split(":")[2:3] == ["sqs"] else None
 
 
+def mapped_function(backend, params: dict):
+    """The function a mapping names; None if there is none (moto answers ResourceNotFoundException, as AWS does)."""
+    try:
+        return backend.get_function(params.get("FunctionName"), None)
+    except UnknownFunctionException:
+        return None
+
+
 def check_sqs_mapping_role(backend, params: dict) -> None:
     """CreateEventSourceMapping from a queue: the function's execution role must let Lambda read and delete its
     messages, or AWS refuses the mapping."""
-    queue_arn = sqs_arn(params)
-    if queue_arn is None:
+    queue_arn, fn = sqs_arn(params), mapped_function(backend, params)
+    if queue_arn is None or fn is None:
         return
-    try:
-        fn = backend.get_function(params.get("FunctionName"), None)
-    except UnknownFunctionException:
-        return  # moto answers ResourceNotFoundException, as AWS does
     for action in SQS_POLLER_ACTIONS:
         if not role_allows(fn.role, f"sqs:{action}", queue_arn):
             raise InvalidParameterValueException(
@@ -42,12 +46,8 @@ def check_sqs_mapping_queue(backend, sqs_backend, params: dict) -> None:
     https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html), and a second mapping of the same
     queue and function (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html,
     ResourceConflictException). moto checks neither."""
-    queue_arn = sqs_arn(params)
-    if queue_arn is None:
-        return
-    try:
-        fn = backend.get_function(params.get("FunctionName"), None)
-    except UnknownFunctionException:
+    queue_arn, fn = sqs_arn(params), mapped_function(backend, params)
+    if queue_arn is None or fn is None:
         return
     queue = next((queue for queue in sqs_backend.queues.values() if queue.queue_arn == queue_arn), None)
     if queue is not None and int(queue.visibility_timeout) < int(fn.timeout):
