@@ -43,6 +43,11 @@ REGISTRY_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload"
 # and Elastic Load Balancing create on their first use in an account
 # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html).
 IMPLIED_ACTIONS = (*REGISTRY_ACTIONS, "iam:PassRole", "iam:CreateServiceLinkedRole")
+# What an exercise's second attempt calls to change what the first one left in place (each answer is idempotent); a
+# rehearsal runs each answer once, so it records none of them.
+RETRY_ACTIONS = ("ecr:PutImageTagMutability", "ecr:PutImageScanningConfiguration", "ecr:TagResource",
+                 "elasticloadbalancing:ModifyTargetGroup", "lambda:UpdateEventSourceMapping",
+                 "lambda:RemovePermission", "apigateway:PATCH")
 
 
 @dataclass
@@ -169,7 +174,7 @@ def recorded_calls(endpoint: str, user_arn: str) -> dict[str, dict[str, int]]:
 def write_policy(actions: list[str]) -> None:
     """The learner policy from the actions a recording rehearsal called (see docs/aws/README.md)."""
     POLICY_FILE.parent.mkdir(parents=True, exist_ok=True)
-    document = policy_document(sorted({*actions, *IMPLIED_ACTIONS}))
+    document = policy_document(sorted({*actions, *IMPLIED_ACTIONS, *RETRY_ACTIONS}))
     POLICY_FILE.write_text(json.dumps(document, indent=2) + "\n")
     print(f"wrote {POLICY_FILE.relative_to(REPO_ROOT)} ({document['action_count']} actions)")
 
