@@ -120,6 +120,14 @@ def test_module_02_runs_in_jupyterlab_with_a_live_build_progress_widget(module_0
     tracebacks = [text for text in outputs if any(sign in text for sign in TRACEBACK_SIGNS)]
     assert not tracebacks, f"an output shows a traceback: {tracebacks[0][:500]!r}"
 
+    # The reference answer under the check is collapsed: only its first line shows (JupyterLab's placeholder), its
+    # source is in no editor until the learner opens it.
+    placeholders = lab_page.page.locator(".jp-InputPlaceholder", has_text="%%reference")
+    assert placeholders.count() >= 1, "no collapsed reference answer on the page"
+    editors = lab_page.page.locator(".jp-InputArea-editor")
+    assert editors.filter(has_text=check_source.splitlines()[0]).count(), "the check's own editor is not found"
+    assert not editors.filter(has_text="%%reference").count(), "a reference answer's source shows in an open editor"
+
     # The image build showed its progress as a live widget.
     build = lab_page.page.locator(PROGRESS_WIDGET).first
     try:
