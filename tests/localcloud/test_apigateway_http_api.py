@@ -160,9 +160,10 @@ def test_deleted_api_stops_answering(apigw, target):
     wait_for(refused, deadline_s=5, what="the deleted API's port closed")
 
 
-def test_http_proxy_through_a_load_balancer(cloud, apigw):
+def load_balancer_with_a_target(cloud, name: str):
+    """(elbv2 client, load balancer, listener, target group) with one healthy echoing target."""
     elb_fx.build_image(cloud.docker)
-    _, ip = elb_fx.start_target(cloud, "api-target")
+    _, ip = elb_fx.start_target(cloud, name)
     elbv2 = elb_fx.aws_client(cloud, "elbv2", validate=False)
     vpc, subnet_ids = elb_fx.subnets(cloud)
     group = elb_fx.create_target_group(elbv2, vpc)
@@ -171,6 +172,12 @@ def test_http_proxy_through_a_load_balancer(cloud, apigw):
     listener = elbv2.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
                                      DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])["Listeners"][0]
     wait_for(lambda: set(elb_fx.states(elbv2, group).values()) == {"healthy"}, what="target healthy")
+    return elbv2, balancer, listener, group
+
+
+def test_http_proxy_through_a_load_balancer(cloud, apigw):
+    elbv2, balancer, listener, group = load_balancer_with_a_target(cloud, "api-target")
+    _, subnet_ids = elb_fx.subnets(cloud)
     link = apigw.create_vpc_link(Name=fx.unique("link"), SubnetIds=subnet_ids)["VpcLinkId"]
     private = {"IntegrationType": "HTTP_PROXY", "IntegrationMethod": "ANY", "PayloadFormatVersion": "1.0",
                "ConnectionType": "VPC_LINK", "ConnectionId": link, "IntegrationUri": listener["ListenerArn"]}
@@ -179,6 +186,26 @@ def test_http_proxy_through_a_load_balancer(cloud, apigw):
     public = httpx.get(f"{api['ApiEndpoint']}/public/books/1").json()
     assert public["path"] == "/books/1" and public["hostname"].startswith("api-target")
     assert httpx.get(f"{api['ApiEndpoint']}/orders/5").json()["path"] == "/orders/5"
+
+
+def test_a_source_ip_rule_for_this_machine_keeps_a_public_integration_out(cloud, apigw):
+    # On AWS a public integration comes from AWS's addresses: the rule that lets the learner reach a service's admin
+    # paths does not let the public API reach them.
+    elbv2, balancer, listener, group = load_balancer_with_a_target(cloud, "api-admin")
+    admin = {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/admin/*"]}}
+    elbv2.create_rule(ListenerArn=listener["ListenerArn"], Priority=1, Actions=[{"Type": "forward", "TargetGroupArn": group}],
+                      Conditions=[admin, {"Field": "source-ip", "SourceIpConfig": {"Values": ["127.0.0.1/32"]}}])
+    elbv2.create_rule(ListenerArn=listener["ListenerArn"], Priority=2, Conditions=[admin], Actions=[
+        {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "403", "MessageBody": "admin only"}}])
+    api = fx.http_api(apigw, {"ANY /{proxy+}": fx.http_proxy(f"http://{balancer['DNSName']}/{{proxy}}")})
+
+    direct = httpx.get(f"http://{balancer['DNSName']}/admin/faults")
+    assert direct.status_code == 200 and direct.json()["path"] == "/admin/faults"
+    through_the_api = httpx.get(f"{api['ApiEndpoint']}/admin/faults")
+    assert (through_the_api.status_code, through_the_api.text) == (403, "admin only")
+    books = httpx.get(f"{api['ApiEndpoint']}/books/1").json()
+    assert books["path"] == "/books/1"
+    assert not any(name.lower() == "x-localcloud-public-source" for name in books["headers"])  # the mark stays inside
 
 
 def test_a_container_on_the_cloud_network_calls_the_api_as_returned(cloud, apigw, target):

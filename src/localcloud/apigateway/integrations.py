@@ -4,7 +4,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, urlsplit
 
-from localcloud import security_groups
+from localcloud import public_sources, security_groups
 from localcloud.config import LOAD_BALANCER_HOST
 from localcloud.elbv2 import wire
 from localcloud.elbv2.upstream import ConnectionPool, TargetFailed, TargetTimedOut
@@ -118,6 +118,8 @@ class HttpCaller:
         sent = [(k, v) for k, v in headers if k.lower() not in ("host", "x-forwarded-for")]
         sent += [("Host", parts.hostname if default_port else f"{parts.hostname}:{port}"),
                  ("X-Forwarded-For", f"{forwarded_for}, {client_ip}" if forwarded_for else client_ip)]
+        if vpc_link_id is None and parts.hostname == LOAD_BALANCER_HOST:
+            sent.append(public_sources.mark())  # a public integration comes from AWS's side, not the learner's
         data = wire.encode_request(method, target, sent, body)
         try:
             return await self._pool.exchange(address, data, method, timeout_s, tls=tls)

@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import Callable
 
+from localcloud import public_sources
 from localcloud.elbv2 import rules, upstream, wire
 from localcloud.elbv2.targets import TargetRegistry
 from localcloud.elbv2.upstream import ConnectionPool, TargetFailed
@@ -131,6 +132,7 @@ class ListenerFront:
     async def answer(self, load_balancer, listener, request: wire.Message, client_ip: str, local_port: int,
                      timeout_s: float) -> bytes:
         """The encoded response to one request: the matching rule's action, applied."""
+        client_ip, request.headers = public_sources.source_and_headers(request.headers, client_ip)
         method, target, _ = request.start
         keep_alive, head_only = request.reusable, method == "HEAD"
         path, _, query = target.partition("?")
