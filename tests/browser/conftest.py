@@ -12,6 +12,7 @@
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -435,6 +436,15 @@ class LabPage:
     def screenshot(self, path) -> None:
         """The whole page as a learner sees it, without JupyterLab's pop-up notifications (e.g. its news prompt)."""
         self.page.screenshot(path=str(path), full_page=True, style=".Toastify { display: none !important; }")
+
+    def save_screenshot(self, name: str) -> Path:
+        """The page in build/screenshots/<name>; WORKSHOP_UPDATE_SCREENSHOTS=1 also refreshes docs/screenshots/."""
+        path = REPO_ROOT / "build" / "screenshots" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.screenshot(path)
+        if os.environ.get("WORKSHOP_UPDATE_SCREENSHOTS") == "1":
+            shutil.copy(path, REPO_ROOT / "docs" / "screenshots" / name)
+        return path
 
 
 # Module scope: Playwright's sync API keeps an event loop running in this thread until it exits, which would

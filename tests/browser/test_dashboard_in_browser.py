@@ -4,9 +4,7 @@ replaces, and its load plot grows while load runs — checked in the page and th
 The services come from `catch_up("06")` in a scratch notebook on the notebook tests' local cloud, so the test
 depends on no module notebook's cells.
 """
-import os
 import re
-import shutil
 import time
 
 import boto3
@@ -19,8 +17,7 @@ from workshop.stack import HEALTH_CHECK_GRACE_S
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
 
 NOTEBOOK = REPO_ROOT / "build" / "browser" / "dashboard-live.ipynb"
-SCREENSHOT = REPO_ROOT / "build" / "screenshots" / "dashboard-in-jupyterlab.png"
-DOCS_SCREENSHOT = REPO_ROOT / "docs" / "screenshots" / SCREENSHOT.name
+SCREENSHOT = "dashboard-in-jupyterlab.png"
 # Tall enough for the whole dashboard, from its header to the load plot, in one screenshot.
 VIEWPORT = {"width": 1400, "height": 1600}
 # Building and pushing the images and starting the services from a cold cache.
@@ -227,11 +224,8 @@ def test_the_dashboard_scales_stops_a_task_and_plots_load_live_in_jupyterlab(not
         top = lab_page.page.locator(".jp-OutputArea-output .widget-vbox").first
         top.evaluate("element => element.scrollIntoView({block: 'start'})")
         lab_page.page.wait_for_timeout(1500)  # one more refresh, so the table and plot are current
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        lab_page.screenshot(SCREENSHOT)
-        if os.environ.get("WORKSHOP_UPDATE_SCREENSHOTS") == "1":
-            shutil.copy(SCREENSHOT, DOCS_SCREENSHOT)
-        print(f"[browser] screenshot: {SCREENSHOT.relative_to(REPO_ROOT)}; whole test "
+        screenshot = lab_page.save_screenshot(SCREENSHOT)
+        print(f"[browser] screenshot: {screenshot.relative_to(REPO_ROOT)}; whole test "
               f"{time.monotonic() - started:.1f} s after the server answered", flush=True)
     finally:
         # catch_up starts each service with one task and the stack's grace period; leave it so for what runs next.

@@ -4,8 +4,6 @@ Papermill and nbval execute notebooks without a frontend, so they cannot tell wh
 learner watches is a widget or the text "Error displaying widget". These tests open JupyterLab as `make lab` serves
 it in headless Chromium, run the notebook through the Run menu, and look at the page.
 """
-import os
-import shutil
 import time
 
 import nbformat
@@ -18,8 +16,7 @@ pytestmark = pytest.mark.browser
 
 MODULE_02 = "notebooks/02_docker_images.ipynb"
 # Each run writes its screenshot under build/; WORKSHOP_UPDATE_SCREENSHOTS=1 also refreshes the one in docs/.
-SCREENSHOT = REPO_ROOT / "build" / "screenshots" / "module-02-in-jupyterlab.png"
-DOCS_SCREENSHOT = REPO_ROOT / "docs" / "screenshots" / SCREENSHOT.name
+SCREENSHOT = "module-02-in-jupyterlab.png"
 # Building the module's images with a cold cache takes a few minutes on a slow machine.
 MODULE_02_RUN_TIMEOUT_S = 300
 SCRATCH_RUN_TIMEOUT_S = 120
@@ -137,9 +134,6 @@ def test_module_02_runs_in_jupyterlab_with_a_live_build_progress_widget(module_0
     lab_page.bring_into_view(build)
     build.wait_for(state="visible", timeout=10_000)
 
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    lab_page.screenshot(SCREENSHOT)
-    if os.environ.get("WORKSHOP_UPDATE_SCREENSHOTS") == "1":
-        shutil.copy(SCREENSHOT, DOCS_SCREENSHOT)
-    print(f"[browser] screenshot: {SCREENSHOT.relative_to(REPO_ROOT)}; "
+    screenshot = lab_page.save_screenshot(SCREENSHOT)
+    print(f"[browser] screenshot: {screenshot.relative_to(REPO_ROOT)}; "
           f"whole test {time.monotonic() - started:.1f} s after the server answered", flush=True)
